@@ -1,0 +1,1 @@
+"""Labelled data: loading, cleaning, the demo corpus, splits and hashes."""

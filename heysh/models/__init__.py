@@ -1,0 +1,1 @@
+"""Relevance scorers behind one interface, calibration, and the MLflow wrapper."""
