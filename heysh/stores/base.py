@@ -1,0 +1,211 @@
+"""The store interfaces every adapter implements, embedded or server.
+
+All writes are upserts keyed by document id, so an activity retried after a
+crash writes nothing twice. Methods are synchronous; activities call them from
+a thread (Temporal runs sync activities in an executor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class VectorRecord:
+    """One document's vector and flat metadata in the vector index.
+
+    ``metadata`` values are strings, numbers or booleans; an empty string is
+    a legitimate value and must round-trip unchanged.
+    """
+
+    doc_id: str
+    domain_id: str
+    vector: Sequence[float]
+    text: str = ""
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """A search result; ``similarity`` is cosine similarity, higher is closer."""
+
+    doc_id: str
+    domain_id: str
+    similarity: float
+    metadata: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """One object of a batch write that was not stored, and why."""
+
+    doc_id: str
+    reason: str
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Nearest-neighbour search over document vectors, isolated per domain."""
+
+    def upsert(self, record: VectorRecord) -> None: ...
+
+    def upsert_batch(self, records: Sequence[VectorRecord]) -> list[BatchFailure]:
+        """Write many records; return every record that failed (empty if none)."""
+        ...
+
+    def get(self, domain_id: str, doc_id: str) -> VectorRecord | None: ...
+
+    def delete(self, domain_id: str, doc_id: str) -> None: ...
+
+    def search(
+        self, domain_id: str, vector: Sequence[float], limit: int = 10
+    ) -> list[VectorHit]:
+        """Nearest documents of ``domain_id`` only, closest first."""
+        ...
+
+    def count(self, domain_id: str | None = None) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class GraphDocument:
+    """A document's place in the knowledge graph."""
+
+    doc_id: str
+    domain_id: str
+    title: str = ""
+    topics: Sequence[str] = ()
+    uploader: str = ""
+    reviewer: str = ""
+
+
+@runtime_checkable
+class KnowledgeGraph(Protocol):
+    """Documents linked to domains, topics, uploaders and reviewers."""
+
+    def upsert_document(self, document: GraphDocument) -> None: ...
+
+    def get_document(self, doc_id: str) -> GraphDocument | None: ...
+
+    def related_documents(self, doc_id: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Documents sharing topics with ``doc_id``: ``(doc_id, shared_topics)``,
+        most shared first."""
+        ...
+
+    def domain_topics(self, domain_id: str) -> list[tuple[str, int]]:
+        """A domain's topics with their document counts, most frequent first."""
+        ...
+
+    def count_documents(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A stored document's metadata; the body lives in the blob store."""
+
+    doc_id: str
+    domain_id: str
+    uploader: str
+    filename: str
+    content_sha256: str
+    size_bytes: int
+    status: str
+    language: str = ""
+    flags: Sequence[str] = ()
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A decision with its provenance: who or what decided, on what basis."""
+
+    doc_id: str
+    domain_id: str
+    outcome: str  # approved | rejected | refused_input
+    decided_by: str  # a user id, "ai-controller" or "thresholds"
+    score: float | None
+    model_name: str
+    model_version: str
+    thresholds: Mapping[str, Any]
+    reason: str = ""
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    doc_id: str
+    domain_id: str
+    voter: str
+    role: str
+    approve: bool
+    comment: str = ""
+    voted_at: datetime | None = None
+
+
+@runtime_checkable
+class MetadataStore(Protocol):
+    """Documents, domains, memberships and roles, decisions, votes, round-robin.
+
+    Backed by SQLAlchemy (SQLite embedded, PostgreSQL in production) with
+    Alembic migrations.
+    """
+
+    # Domains and memberships.
+    def upsert_domain(self, domain_id: str, name: str, description: str,
+                      config_json: str, language: str = "en") -> None: ...
+    def get_domain(self, domain_id: str) -> dict[str, Any] | None: ...
+    def list_domains(self) -> list[dict[str, Any]]: ...
+    def set_membership(self, domain_id: str, user_id: str, role: str) -> None: ...
+    def remove_membership(self, domain_id: str, user_id: str) -> None: ...
+    def get_role(self, domain_id: str, user_id: str) -> str | None: ...
+    def list_members(self, domain_id: str) -> list[tuple[str, str]]: ...
+
+    # Documents, decisions, votes.
+    def upsert_document(self, row: DocumentRow) -> None: ...
+    def get_document(self, domain_id: str, doc_id: str) -> DocumentRow | None: ...
+    def set_document_status(self, domain_id: str, doc_id: str, status: str) -> None: ...
+    def record_decision(self, row: DecisionRow) -> None:
+        """Idempotent: a second call for the same document replaces nothing."""
+        ...
+    def get_decision(self, domain_id: str, doc_id: str) -> DecisionRow | None: ...
+    def record_vote(self, row: VoteRow) -> None:
+        """One vote per (document, voter); a repeated vote replaces the earlier."""
+        ...
+    def list_votes(self, domain_id: str, doc_id: str) -> list[VoteRow]: ...
+
+    # Round-robin: atomically take the next position of the domain's pool.
+    def next_round_robin_index(self, domain_id: str, pool_size: int,
+                               claim_key: str) -> int:
+        """Return the pool index for ``claim_key`` (a workflow's claim).
+
+        The same ``claim_key`` always gets the same index (idempotent retry);
+        distinct keys get consecutive indices modulo ``pool_size``.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Document bodies by key (the workflow carries keys, never bodies)."""
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+
+
+@runtime_checkable
+class Archive(Protocol):
+    """Rejected documents, retrievable by id."""
+
+    def archive(self, domain_id: str, doc_id: str, body: bytes,
+                metadata: Mapping[str, Any]) -> None: ...
+    def retrieve(self, domain_id: str, doc_id: str) -> tuple[bytes, dict[str, Any]] | None: ...
+    def list_ids(self, domain_id: str) -> list[str]: ...
