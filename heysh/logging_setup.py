@@ -1,0 +1,67 @@
+"""Configure logging once, in entry points: key-value text or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+# Attributes every LogRecord has; anything else was passed through ``extra``.
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``time level logger event key=value ...`` for people reading a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        pairs = " ".join(f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}"
+                         for k, v in _fields(record).items())
+        line = (f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} "
+                f"{record.name} {record.getMessage()}")
+        if pairs:
+            line = f"{line} {pairs}"
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for deployments that ship logs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def setup_logging(level: int = logging.INFO, json_format: bool | None = None) -> None:
+    """Install one stderr handler on the root logger.
+
+    Args:
+        level: Root level; noisy third-party loggers stay at WARNING.
+        json_format: JSON lines if true; defaults to ``HEYSH_LOG_FORMAT=json``.
+    """
+    if json_format is None:
+        json_format = os.environ.get("HEYSH_LOG_FORMAT", "text").lower() == "json"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if json_format else KeyValueFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("mlflow", "alembic", "urllib3", "httpx", "httpcore", "temporalio",
+                  "sentence_transformers", "transformers", "papermill", "filelock",
+                  "datasets", "matplotlib", "numexpr"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
