@@ -51,6 +51,26 @@ class Settings(BaseSettings):
     )
     health_host: str = "0.0.0.0"
     health_port: int = 8080
+    # Concurrent activity slots per worker type (HEYSH_AI_MAX_CONCURRENT_ACTIVITIES
+    # and so on); the AI worker's slots feed the micro-batcher, so more slots
+    # mean fuller model batches.
+    ai_max_concurrent_activities: int = Field(64, gt=0)
+    storage_max_concurrent_activities: int = Field(32, gt=0)
+    general_max_concurrent_activities: int = Field(32, gt=0)
+    max_concurrent_workflow_tasks: int = Field(100, gt=1)
+    # Seconds in-flight activities get to finish after SIGTERM.
+    worker_shutdown_grace_s: float = Field(30.0, ge=0)
+    # Port of the Temporal SDK's internal Prometheus exporter on 127.0.0.1,
+    # merged into /metrics; 0 picks a free port.
+    temporal_metrics_port: int = Field(0, ge=0)
+    # Appended to every task queue name, to run isolated stacks on one server.
+    task_queue_suffix: str = ""
+    # Seconds between checks of whether the registry alias moved.
+    model_refresh_s: float = Field(60.0, gt=0)
+    # Model calls: requests arriving within this many milliseconds are scored
+    # in one batch of at most this many documents.
+    model_batch_wait_ms: float = Field(5.0, ge=0)
+    model_batch_max_size: int = Field(64, gt=0)
 
     # Stores, chosen by URL scheme; empty means the embedded default under home.
     metadata_url: str | None = None

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from heysh.data.cleaning import first_occurrence_keys
+
 
 @dataclass(frozen=True)
 class DomainInfo:
@@ -69,6 +71,17 @@ class LabelledCorpus:
     @property
     def n_pairs(self) -> int:
         return len(self.pair_doc)
+
+    def split_keys(self) -> np.ndarray:
+        """Return, per document, the id of the first document with the same text.
+
+        Splits are assigned by these keys (``heysh.data.splits``), so an exact
+        duplicate always falls in the split of its first occurrence.
+
+        Returns:
+            Shape ``(n_docs,)``, object array of document ids.
+        """
+        return first_occurrence_keys(list(self.doc_ids), list(self.texts))
 
     def domain_index(self, domain_id: str) -> int:
         """Return the position of ``domain_id`` in ``domains``."""

@@ -2,7 +2,13 @@
 
 All writes are upserts keyed by document id, so an activity retried after a
 crash writes nothing twice. Methods are synchronous; activities call them from
-a thread (Temporal runs sync activities in an executor).
+a thread (Temporal runs sync activities in an executor), so adapters are
+thread-safe.
+
+Errors every adapter raises (``heysh.errors``): ``DataError`` for input that
+will never be stored (non-retryable), ``StoreUnavailableError`` for a store
+that cannot be reached now (retryable). The contract suite in
+``tests/stores/`` pins the behaviour described here for every adapter.
 """
 
 from __future__ import annotations
@@ -50,20 +56,38 @@ class BatchFailure:
 class VectorIndex(Protocol):
     """Nearest-neighbour search over document vectors, isolated per domain."""
 
-    def upsert(self, record: VectorRecord) -> None: ...
+    def upsert(self, record: VectorRecord) -> None:
+        """Insert or replace the record keyed by ``(domain_id, doc_id)``.
 
-    def upsert_batch(self, records: Sequence[VectorRecord]) -> list[BatchFailure]:
-        """Write many records; return every record that failed (empty if none)."""
+        Raises ``DataError`` for a record that
+        ``heysh.stores.validation.find_vector_record_problem`` refuses (empty
+        ids, a vector of the wrong length, non-finite or all zero, metadata
+        that is not flat strings, numbers and booleans).
+        """
         ...
 
-    def get(self, domain_id: str, doc_id: str) -> VectorRecord | None: ...
+    def upsert_batch(self, records: Sequence[VectorRecord]) -> list[BatchFailure]:
+        """Write many records; return every record that failed (empty if none).
+
+        Valid records are stored even when others fail; each invalid record is
+        reported once, by ``doc_id``, never dropped silently. A document given
+        twice is stored once, from its later record.
+        """
+        ...
+
+    def get(self, domain_id: str, doc_id: str) -> VectorRecord | None:
+        """The stored record (vector possibly rounded to 32-bit floats)."""
+        ...
 
     def delete(self, domain_id: str, doc_id: str) -> None: ...
 
     def search(
         self, domain_id: str, vector: Sequence[float], limit: int = 10
     ) -> list[VectorHit]:
-        """Nearest documents of ``domain_id`` only, closest first."""
+        """Nearest documents of ``domain_id`` only, closest first (ties by id).
+
+        Raises ``DataError`` for an invalid query vector or ``limit`` below 1.
+        """
         ...
 
     def count(self, domain_id: str | None = None) -> int: ...
@@ -87,17 +111,27 @@ class GraphDocument:
 class KnowledgeGraph(Protocol):
     """Documents linked to domains, topics, uploaders and reviewers."""
 
-    def upsert_document(self, document: GraphDocument) -> None: ...
+    def upsert_document(self, document: GraphDocument) -> None:
+        """Create or replace a document, keyed by ``doc_id`` alone.
 
-    def get_document(self, doc_id: str) -> GraphDocument | None: ...
+        A re-upsert replaces the domain, title, topic set, uploader and
+        reviewer. Topics are stripped, de-duplicated and empty ones dropped;
+        an empty uploader or reviewer means none.
+        """
+        ...
+
+    def get_document(self, doc_id: str) -> GraphDocument | None:
+        """The document with ``topics`` as a sorted tuple, or ``None``."""
+        ...
 
     def related_documents(self, doc_id: str, limit: int = 10) -> list[tuple[str, int]]:
-        """Documents sharing topics with ``doc_id``: ``(doc_id, shared_topics)``,
-        most shared first."""
+        """Documents of the same domain sharing topics with ``doc_id``:
+        ``(doc_id, shared_topics)``, most shared first, ties by doc id."""
         ...
 
     def domain_topics(self, domain_id: str) -> list[tuple[str, int]]:
-        """A domain's topics with their document counts, most frequent first."""
+        """A domain's topics with their document counts, most frequent first,
+        ties by topic."""
         ...
 
     def count_documents(self) -> int: ...
@@ -157,8 +191,14 @@ class MetadataStore(Protocol):
     """
 
     # Domains and memberships.
-    def upsert_domain(self, domain_id: str, name: str, description: str,
-                      config_json: str, language: str = "en") -> None: ...
+    def upsert_domain(
+        self,
+        domain_id: str,
+        name: str,
+        description: str,
+        config_json: str,
+        language: str = "en",
+    ) -> None: ...
     def get_domain(self, domain_id: str) -> dict[str, Any] | None: ...
     def list_domains(self) -> list[dict[str, Any]]: ...
     def set_membership(self, domain_id: str, user_id: str, role: str) -> None: ...
@@ -169,19 +209,25 @@ class MetadataStore(Protocol):
     # Documents, decisions, votes.
     def upsert_document(self, row: DocumentRow) -> None: ...
     def get_document(self, domain_id: str, doc_id: str) -> DocumentRow | None: ...
-    def set_document_status(self, domain_id: str, doc_id: str, status: str) -> None: ...
+    def set_document_status(self, domain_id: str, doc_id: str, status: str) -> None:
+        """Raises ``DataError`` if the document was never stored."""
+        ...
+
     def record_decision(self, row: DecisionRow) -> None:
         """Idempotent: a second call for the same document replaces nothing."""
         ...
+
     def get_decision(self, domain_id: str, doc_id: str) -> DecisionRow | None: ...
     def record_vote(self, row: VoteRow) -> None:
         """One vote per (document, voter); a repeated vote replaces the earlier."""
         ...
+
     def list_votes(self, domain_id: str, doc_id: str) -> list[VoteRow]: ...
 
     # Round-robin: atomically take the next position of the domain's pool.
-    def next_round_robin_index(self, domain_id: str, pool_size: int,
-                               claim_key: str) -> int:
+    def next_round_robin_index(
+        self, domain_id: str, pool_size: int, claim_key: str
+    ) -> int:
         """Return the pool index for ``claim_key`` (a workflow's claim).
 
         The same ``claim_key`` always gets the same index (idempotent retry);
@@ -194,18 +240,32 @@ class MetadataStore(Protocol):
 
 @runtime_checkable
 class BlobStore(Protocol):
-    """Document bodies by key (the workflow carries keys, never bodies)."""
+    """Document bodies by key (the workflow carries keys, never bodies).
+
+    Keys are ``/``-separated non-empty parts (``domain/doc-id/original``);
+    a ``.`` or ``..`` part, or an empty one, is a ``DataError``.
+    """
 
     def put(self, key: str, data: bytes) -> None: ...
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """Raises ``DataError`` if nothing is stored under ``key``."""
+        ...
+
     def exists(self, key: str) -> bool: ...
 
 
 @runtime_checkable
 class Archive(Protocol):
-    """Rejected documents, retrievable by id."""
+    """Rejected documents, retrievable by id.
 
-    def archive(self, domain_id: str, doc_id: str, body: bytes,
-                metadata: Mapping[str, Any]) -> None: ...
-    def retrieve(self, domain_id: str, doc_id: str) -> tuple[bytes, dict[str, Any]] | None: ...
+    ``metadata`` holds JSON values and comes back from ``retrieve`` unchanged;
+    archiving a document again replaces its body and metadata.
+    """
+
+    def archive(
+        self, domain_id: str, doc_id: str, body: bytes, metadata: Mapping[str, Any]
+    ) -> None: ...
+    def retrieve(
+        self, domain_id: str, doc_id: str
+    ) -> tuple[bytes, dict[str, Any]] | None: ...
     def list_ids(self, domain_id: str) -> list[str]: ...

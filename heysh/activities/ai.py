@@ -1,0 +1,278 @@
+"""Activities of the ai-processing queue: relevance, topics, summaries, agent tasks.
+
+Each activity is a thin adapter: read the document's normalised text from the
+blob store, call a library function or the current model, return a result.
+Model calls from concurrent activities are batched (:mod:`.batching`), which
+is what lets one AI worker keep up with many review workflows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from heysh.activities import contracts as c
+from heysh.activities.batching import MicroBatcher
+from heysh.activities.metrics import MODEL_LATENCY, RELEVANCE_SCORE
+from heysh.ai.summaries import summarise_lead
+from heysh.ai.topics import derive_title, extract_topics
+from heysh.constants import SCORE_MAX, SCORE_MIN
+from heysh.models.base import ScoringPairs
+from heysh.stores.base import BlobStore
+
+# Characters of a document that are scored and embedded. About 15,000 words,
+# or a hundred MiniLM windows: a few seconds on a CPU. A longer document is
+# judged on its first part, and the rationale says so.
+MAX_SCORED_CHARS = 100_000
+
+# Decimals kept of each embedding component; float32 carries about seven
+# significant digits, and shorter numbers keep workflow history small.
+_EMBEDDING_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A relevance model ready to score, with its provenance.
+
+    Attributes:
+        name: Registered model name (or the default model's name).
+        version: Registry version, or the default model's version string.
+        score: Calibrated scores (0-10), shape ``(len(pairs),)``.
+    """
+
+    name: str
+    version: str
+    score: Callable[[ScoringPairs], np.ndarray]
+
+
+class ModelProvider(Protocol):
+    """Where the AI activities get their model (see ``heysh.worker.model_source``)."""
+
+    def current(self) -> LoadedModel:
+        """The model the registry alias points to now (or the default model)."""
+        ...
+
+    def for_override(self, model_uri: str) -> LoadedModel:
+        """A domain's ``ai_model_override`` model, loaded once and cached."""
+        ...
+
+
+class TextEncoder(Protocol):
+    """Unit-norm document embeddings (``heysh.models.embeddings.SentenceEncoder``)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class _ScoreRequest:
+    model: LoadedModel
+    domain_id: str
+    description: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    latency_s: float
+
+
+class AiActivities:
+    """The ai-processing activities, holding the model source and encoder.
+
+    Args:
+        blobs: Where ``store_document_metadata`` put each document's text.
+        models: The model source.
+        encoder: Embeds documents for the vector index.
+        batch_max_size: Most documents per model call.
+        batch_wait_s: How long an idle model waits for more documents.
+    """
+
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        models: ModelProvider,
+        encoder: TextEncoder,
+        batch_max_size: int = 64,
+        batch_wait_s: float = 0.005,
+    ) -> None:
+        self._blobs = blobs
+        self._models = models
+        self._encoder = encoder
+        self.scoring = MicroBatcher(
+            _score_batch, max_batch=batch_max_size, max_wait_s=batch_wait_s,
+            name="relevance",
+        )
+        self.embedding = MicroBatcher(
+            self._embed_batch, max_batch=batch_max_size, max_wait_s=batch_wait_s,
+            name="embedding",
+        )
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """Every activity of the ai-processing queue, for a Worker."""
+        return [
+            self.assess_document_relevance,
+            self.extract_document_topics,
+            self.generate_summary_for_notification,
+            self.execute_ai_agent_activity,
+        ]
+
+    @activity.defn(name=c.ASSESS_DOCUMENT_RELEVANCE)
+    async def assess_document_relevance(
+        self, request: c.AssessRelevanceInput
+    ) -> c.AssessRelevanceResult:
+        """Score the document against its domain's description (0-10)."""
+        text = await self._read_text(request.text_key)
+        scored_text = text[:MAX_SCORED_CHARS]
+        if request.model_override:
+            model = await asyncio.to_thread(
+                self._models.for_override, request.model_override
+            )
+        else:
+            model = self._models.current()
+        scored = await self.scoring.submit(
+            _ScoreRequest(model, request.domain_id, request.domain_description,
+                          scored_text)
+        )
+        rationale = (
+            f"{model.name} version {model.version} scored {len(scored_text):,} "
+            "characters against the domain description"
+        )
+        if len(text) > len(scored_text):
+            rationale += f" (the first {len(scored_text):,} of {len(text):,})"
+        RELEVANCE_SCORE.observe(scored.score)
+        activity.logger.info(
+            "document_assessed",
+            extra={"doc_id": request.doc_id, "domain_id": request.domain_id,
+                   "score": round(scored.score, 3), "model": model.name,
+                   "model_version": model.version},
+        )
+        return c.AssessRelevanceResult(
+            doc_id=request.doc_id, score=scored.score, model_name=model.name,
+            model_version=model.version, rationale=rationale,
+            latency_s=scored.latency_s,
+        )
+
+    @activity.defn(name=c.EXTRACT_DOCUMENT_TOPICS)
+    async def extract_document_topics(
+        self, request: c.ExtractTopicsInput
+    ) -> c.ExtractTopicsResult:
+        """Extract topics and a title, and embed the document for the index."""
+        if request.max_topics < 1:
+            raise _invalid(f"max_topics must be at least 1, got {request.max_topics}")
+        text = await self._read_text(request.text_key)
+        vector = await self.embedding.submit(text[:MAX_SCORED_CHARS])
+        return c.ExtractTopicsResult(
+            doc_id=request.doc_id,
+            title=derive_title(text),
+            topics=extract_topics(text, max_topics=request.max_topics),
+            embedding=[round(float(x), _EMBEDDING_DECIMALS) for x in vector],
+            method="offline-frequency",
+        )
+
+    @activity.defn(name=c.GENERATE_SUMMARY_FOR_NOTIFICATION)
+    async def generate_summary_for_notification(
+        self, request: c.GenerateSummaryInput
+    ) -> c.GenerateSummaryResult:
+        """Summarise the document for a notification (its leading sentences)."""
+        if request.max_chars < 20:
+            raise _invalid(f"max_chars must be at least 20, got {request.max_chars}")
+        text = await self._read_text(request.text_key)
+        return c.GenerateSummaryResult(
+            doc_id=request.doc_id,
+            summary=summarise_lead(text, max_chars=request.max_chars),
+            method="offline-lead",
+        )
+
+    @activity.defn(name=c.EXECUTE_AI_AGENT_ACTIVITY)
+    async def execute_ai_agent_activity(
+        self, request: c.AgentTaskInput
+    ) -> c.AgentTaskResult:
+        """Run a generic AI task through ``heysh.ai.agent.run_agent_task``.
+
+        ``run_agent_task(prompt=..., input=..., output_schema=..., model=...)``
+        (sync or async) returns a mapping with ``output``, ``model_name`` and
+        ``model_version``.
+
+        Raises:
+            ApplicationError: non-retryable, type ``NoLlmConfigured``, when no
+                LLM integration is installed.
+        """
+        try:
+            from heysh.ai.agent import run_agent_task
+        except ModuleNotFoundError:
+            raise ApplicationError(
+                "no LLM configured: execute_ai_agent_activity needs heysh.ai.agent "
+                "(the llm extra) and a provider key in the environment",
+                type=c.NO_LLM_ERROR, non_retryable=True,
+            ) from None
+        if not request.prompt.strip():
+            raise _invalid("prompt is empty; describe the task to perform")
+        outcome = run_agent_task(
+            prompt=request.prompt, input=request.input,
+            output_schema=request.output_schema, model=request.model,
+        )
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        return c.AgentTaskResult(
+            output=dict(outcome["output"]),
+            model_name=str(outcome.get("model_name", "")),
+            model_version=str(outcome.get("model_version", "")),
+        )
+
+    async def _read_text(self, key: str) -> str:
+        if not key:
+            raise _invalid("text_key is empty; store the document's metadata first")
+        exists = await asyncio.to_thread(self._blobs.exists, key)
+        if not exists:
+            raise _invalid(f"no document text under blob key {key!r}")
+        data = await asyncio.to_thread(self._blobs.get, key)
+        return data.decode("utf-8")
+
+    def _embed_batch(self, texts: list[str]) -> list[np.ndarray]:
+        return list(self._encoder.encode(texts))
+
+
+def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored]:
+    """Score a batch, one model call per distinct model in it."""
+    results: list[_Scored | None] = [None] * len(requests)
+    by_model: dict[int, list[int]] = {}
+    for index, request in enumerate(requests):
+        by_model.setdefault(id(request.model), []).append(index)
+    for indices in by_model.values():
+        model = requests[indices[0]].model
+        pairs = ScoringPairs(
+            domain_ids=[requests[i].domain_id for i in indices],
+            descriptions=[requests[i].description for i in indices],
+            texts=[requests[i].text for i in indices],
+        )
+        started = time.perf_counter()
+        scores = np.asarray(model.score(pairs), dtype=np.float64)
+        latency_s = time.perf_counter() - started
+        MODEL_LATENCY.observe(latency_s)
+        if scores.shape != (len(indices),) or not np.all(np.isfinite(scores)):
+            # Retryable on purpose: moving the alias to a working model fixes it.
+            raise RuntimeError(
+                f"model {model.name} version {model.version} returned scores of "
+                f"shape {scores.shape} with non-finite values for {len(indices)} "
+                "documents; expected one finite score per document"
+            )
+        for i, score in zip(indices, scores, strict=True):
+            clipped = min(max(float(score), SCORE_MIN), SCORE_MAX)
+            results[i] = _Scored(score=clipped, latency_s=latency_s)
+    return [r for r in results if r is not None]
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type=c.INVALID_INPUT_ERROR, non_retryable=True)
+
+

@@ -1,0 +1,1 @@
+"""The research job: compare relevance models, tune thresholds, register the winner."""

@@ -1,0 +1,607 @@
+"""The metadata store on SQLAlchemy: SQLite embedded, PostgreSQL in production.
+
+One class serves both databases. Upserts use each dialect's
+``INSERT ... ON CONFLICT``; the schema comes from the Alembic migrations in
+``heysh/stores/migrations``, applied when the store opens. SQLite runs in WAL
+mode with a busy timeout, and every write transaction starts with
+``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from heysh.domain.roles import Role
+from heysh.errors import ConfigError, DataError, StoreUnavailableError
+from heysh.stores import _sql_tables as t
+from heysh.stores.base import DecisionRow, DocumentRow, VoteRow
+
+_logger = logging.getLogger(__name__)
+
+_MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Any constant works; it only has to be the same in every heysh process so that
+# two workers opening a fresh PostgreSQL database migrate it one at a time.
+_MIGRATION_LOCK_ID = 0x68657973  # "heys"
+
+_SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class _ClaimRaceError(Exception):
+    """Another transaction inserted the same round-robin claim first."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_database_url(url: str) -> sa.URL:
+    """Parse a metadata URL, choosing psycopg 3 for a bare ``postgresql://``.
+
+    Args:
+        url: ``sqlite:///path/to/file.db`` or ``postgresql+psycopg://user@host/db``
+            (``postgresql://`` and ``postgres://`` mean the same).
+
+    Returns:
+        The parsed URL.
+
+    Raises:
+        ConfigError: The URL cannot be parsed, names another database, or asks
+            for an in-memory SQLite database (each connection would see its own
+            empty database).
+
+    >>> normalise_database_url("postgres://u@db/heysh").drivername
+    'postgresql+psycopg'
+    """
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as err:
+        raise ConfigError(
+            f"metadata URL is not a database URL ({err}); use sqlite:///path/to/"
+            "heysh.db or postgresql+psycopg://user@host:5432/heysh"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in _SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"metadata URL scheme {parsed.drivername!r} is not supported; use "
+            "sqlite:///path or postgresql+psycopg://..."
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        raise ConfigError(
+            "an in-memory SQLite metadata database is not supported (every "
+            "connection would see its own); give a file: sqlite:///path/heysh.db"
+        )
+    return parsed
+
+
+class SqlMetadataStore:
+    """Domains, memberships, documents, decisions, votes and round-robin claims.
+
+    Thread-safe: each call takes a pooled connection. Timestamps are stored
+    and returned in UTC; a row passed without one gets the current time.
+
+    Args:
+        url: Database URL; see :func:`normalise_database_url`.
+        connect_timeout_s: How long to wait for PostgreSQL to accept a
+            connection before giving up.
+        busy_timeout_s: How long a SQLite writer waits for another to finish.
+
+    Raises:
+        ConfigError: The URL is not a supported database URL.
+        StoreUnavailableError: The database cannot be reached or migrated.
+    """
+
+    def __init__(
+        self, url: str, *, connect_timeout_s: float = 10.0, busy_timeout_s: float = 30.0
+    ) -> None:
+        self._url = normalise_database_url(url)
+        self._backend = self._url.get_backend_name()
+        self._display_url = self._url.render_as_string(hide_password=True)
+        self._engine = self._create_engine(connect_timeout_s, busy_timeout_s)
+        try:
+            self._migrate()
+        except BaseException:
+            self._engine.dispose()
+            raise
+        _logger.info("metadata_store_opened", extra={"backend": self._backend})
+
+    # Opening.
+
+    def _create_engine(self, connect_timeout_s: float, busy_timeout_s: float) -> Engine:
+        if self._backend == "sqlite":
+            database = Path(self._url.database or "").expanduser()
+            database.parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                self._url,
+                hide_parameters=True,
+                connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
+                pool_size=8,
+                max_overflow=16,
+                pool_timeout=busy_timeout_s,
+            )
+            _install_sqlite_hooks(engine, busy_timeout_s)
+            return engine
+        return sa.create_engine(
+            self._url,
+            # Parameters may hold user text; keep them out of error messages.
+            hide_parameters=True,
+            pool_pre_ping=True,  # Survive a database restart between calls.
+            connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))},
+        )
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS_DIR))
+        with self._write() as conn:
+            if self._backend == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                    {"k": _MIGRATION_LOCK_ID},
+                )
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    # Transactions.
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._translate_errors(), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._translate_errors(), self._engine.connect() as conn:
+            yield conn.execution_options(heysh_read_only=True)
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as err:
+            reason = (
+                str(err.orig).strip().splitlines()[0]
+                if err.orig
+                else type(err).__name__
+            )
+            raise StoreUnavailableError(
+                f"metadata database {self._display_url} is unavailable: {reason}"
+            ) from err
+
+    def _insert(self, table: sa.Table) -> Any:
+        dialect_module = sqlite if self._backend == "sqlite" else postgresql
+        return dialect_module.insert(table)
+
+    # Domains and memberships.
+
+    def upsert_domain(
+        self,
+        domain_id: str,
+        name: str,
+        description: str,
+        config_json: str,
+        language: str = "en",
+    ) -> None:
+        """Create a domain or replace its name, description, config and language."""
+        _require_id("domain_id", domain_id)
+        now = _now()
+        stmt = self._insert(t.domains).values(
+            domain_id=domain_id,
+            name=name,
+            description=description,
+            config_json=config_json,
+            language=language,
+            created_at=now,
+            updated_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["domain_id"],
+            set_={
+                c: stmt.excluded[c]
+                for c in (
+                    "name",
+                    "description",
+                    "config_json",
+                    "language",
+                    "updated_at",
+                )
+            },
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+        _logger.info("domain_upserted", extra={"domain_id": domain_id})
+
+    def get_domain(self, domain_id: str) -> dict[str, Any] | None:
+        """Return a domain's columns as a dict, or ``None`` if it does not exist."""
+        with self._read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(t.domains).where(t.domains.c.domain_id == domain_id)
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    def list_domains(self) -> list[dict[str, Any]]:
+        """Return every domain, ordered by id."""
+        with self._read() as conn:
+            rows = (
+                conn.execute(sa.select(t.domains).order_by(t.domains.c.domain_id))
+                .mappings()
+                .all()
+            )
+        return [dict(row) for row in rows]
+
+    def set_membership(self, domain_id: str, user_id: str, role: str) -> None:
+        """Give ``user_id`` a role in a domain, replacing any earlier role.
+
+        Raises:
+            DataError: ``role`` is not admin, controller or contributor.
+        """
+        _require_id("domain_id", domain_id)
+        _require_id("user_id", user_id)
+        try:
+            role = Role(role).value
+        except ValueError:
+            raise DataError(
+                f"role {role!r} is not one of {[r.value for r in Role]}"
+            ) from None
+        stmt = self._insert(t.memberships).values(
+            domain_id=domain_id, user_id=user_id, role=role, updated_at=_now()
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["domain_id", "user_id"],
+            set_={"role": stmt.excluded.role, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def remove_membership(self, domain_id: str, user_id: str) -> None:
+        """Remove a user from a domain; removing a non-member does nothing."""
+        m = t.memberships
+        with self._write() as conn:
+            conn.execute(
+                sa.delete(m).where(m.c.domain_id == domain_id, m.c.user_id == user_id)
+            )
+
+    def get_role(self, domain_id: str, user_id: str) -> str | None:
+        """Return the user's role in the domain, or ``None`` if not a member."""
+        m = t.memberships
+        with self._read() as conn:
+            return conn.execute(
+                sa.select(m.c.role).where(
+                    m.c.domain_id == domain_id, m.c.user_id == user_id
+                )
+            ).scalar_one_or_none()
+
+    def list_members(self, domain_id: str) -> list[tuple[str, str]]:
+        """Return ``(user_id, role)`` for every member, ordered by user id."""
+        m = t.memberships
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(m.c.user_id, m.c.role)
+                .where(m.c.domain_id == domain_id)
+                .order_by(m.c.user_id)
+            ).all()
+        return [(row.user_id, row.role) for row in rows]
+
+    # Documents.
+
+    def upsert_document(self, row: DocumentRow) -> None:
+        """Store a document's metadata; a repeat replaces all but ``created_at``."""
+        _require_id("domain_id", row.domain_id)
+        _require_id("doc_id", row.doc_id)
+        if row.size_bytes < 0:
+            raise DataError(f"size_bytes ({row.size_bytes}) must not be negative")
+        now = _now()
+        stmt = self._insert(t.documents).values(
+            domain_id=row.domain_id,
+            doc_id=row.doc_id,
+            uploader=row.uploader,
+            filename=row.filename,
+            content_sha256=row.content_sha256,
+            size_bytes=row.size_bytes,
+            status=row.status,
+            language=row.language,
+            flags=list(row.flags),
+            created_at=row.created_at or now,
+            updated_at=now,
+        )
+        replaced = (
+            "uploader",
+            "filename",
+            "content_sha256",
+            "size_bytes",
+            "status",
+            "language",
+            "flags",
+            "updated_at",
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["domain_id", "doc_id"],
+            set_={c: stmt.excluded[c] for c in replaced},
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+        _logger.debug(
+            "document_upserted",
+            extra={"domain_id": row.domain_id, "doc_id": row.doc_id},
+        )
+
+    def get_document(self, domain_id: str, doc_id: str) -> DocumentRow | None:
+        """Return a document's metadata, or ``None`` if it was never stored."""
+        d = t.documents
+        with self._read() as conn:
+            r = conn.execute(
+                sa.select(d).where(d.c.domain_id == domain_id, d.c.doc_id == doc_id)
+            ).first()
+        if r is None:
+            return None
+        return DocumentRow(
+            doc_id=r.doc_id,
+            domain_id=r.domain_id,
+            uploader=r.uploader,
+            filename=r.filename,
+            content_sha256=r.content_sha256,
+            size_bytes=r.size_bytes,
+            status=r.status,
+            language=r.language,
+            flags=tuple(r.flags),
+            created_at=r.created_at,
+        )
+
+    def set_document_status(self, domain_id: str, doc_id: str, status: str) -> None:
+        """Change a stored document's status.
+
+        Raises:
+            DataError: No such document was stored.
+        """
+        d = t.documents
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(d)
+                .where(d.c.domain_id == domain_id, d.c.doc_id == doc_id)
+                .values(status=status, updated_at=_now())
+            )
+        if result.rowcount == 0:
+            raise DataError(
+                f"cannot set status of document {doc_id!r} in domain {domain_id!r}: "
+                "it was never stored; call upsert_document first"
+            )
+
+    # Decisions and votes.
+
+    def record_decision(self, row: DecisionRow) -> None:
+        """Record a document's decision once; a later call for it changes nothing.
+
+        Raises:
+            DataError: The score is not a finite number.
+        """
+        _require_id("domain_id", row.domain_id)
+        _require_id("doc_id", row.doc_id)
+        if row.score is not None and not math.isfinite(row.score):
+            raise DataError(f"decision score must be finite, got {row.score}")
+        stmt = (
+            self._insert(t.decisions)
+            .values(
+                domain_id=row.domain_id,
+                doc_id=row.doc_id,
+                outcome=row.outcome,
+                decided_by=row.decided_by,
+                score=row.score,
+                model_name=row.model_name,
+                model_version=row.model_version,
+                thresholds=dict(row.thresholds),
+                reason=row.reason,
+                decided_at=row.decided_at or _now(),
+            )
+            .on_conflict_do_nothing(index_elements=["domain_id", "doc_id"])
+        )
+        with self._write() as conn:
+            inserted = conn.execute(stmt).rowcount
+        fields = {"domain_id": row.domain_id, "doc_id": row.doc_id}
+        if inserted:
+            _logger.info(
+                "decision_recorded",
+                extra={**fields, "outcome": row.outcome, "decided_by": row.decided_by},
+            )
+        else:
+            _logger.info("decision_already_recorded", extra=fields)
+
+    def get_decision(self, domain_id: str, doc_id: str) -> DecisionRow | None:
+        """Return the document's decision, or ``None`` while it is undecided."""
+        d = t.decisions
+        with self._read() as conn:
+            r = conn.execute(
+                sa.select(d).where(d.c.domain_id == domain_id, d.c.doc_id == doc_id)
+            ).first()
+        if r is None:
+            return None
+        return DecisionRow(
+            doc_id=r.doc_id,
+            domain_id=r.domain_id,
+            outcome=r.outcome,
+            decided_by=r.decided_by,
+            score=r.score,
+            model_name=r.model_name,
+            model_version=r.model_version,
+            thresholds=dict(r.thresholds),
+            reason=r.reason,
+            decided_at=r.decided_at,
+        )
+
+    def record_vote(self, row: VoteRow) -> None:
+        """Record a vote; the voter's earlier vote on the document is replaced."""
+        _require_id("domain_id", row.domain_id)
+        _require_id("doc_id", row.doc_id)
+        _require_id("voter", row.voter)
+        stmt = self._insert(t.votes).values(
+            domain_id=row.domain_id,
+            doc_id=row.doc_id,
+            voter=row.voter,
+            role=row.role,
+            approve=row.approve,
+            comment=row.comment,
+            voted_at=row.voted_at or _now(),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["domain_id", "doc_id", "voter"],
+            set_={
+                c: stmt.excluded[c] for c in ("role", "approve", "comment", "voted_at")
+            },
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def list_votes(self, domain_id: str, doc_id: str) -> list[VoteRow]:
+        """Return the document's votes, oldest first (ties by voter)."""
+        v = t.votes
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(v)
+                .where(v.c.domain_id == domain_id, v.c.doc_id == doc_id)
+                .order_by(v.c.voted_at, v.c.voter)
+            ).all()
+        return [
+            VoteRow(
+                doc_id=r.doc_id,
+                domain_id=r.domain_id,
+                voter=r.voter,
+                role=r.role,
+                approve=r.approve,
+                comment=r.comment,
+                voted_at=r.voted_at,
+            )
+            for r in rows
+        ]
+
+    # Round-robin.
+
+    def next_round_robin_index(
+        self, domain_id: str, pool_size: int, claim_key: str
+    ) -> int:
+        """Return the pool index for ``claim_key``, taking the next one if new.
+
+        Distinct keys of a domain get consecutive positions (0, 1, 2, ...) modulo
+        ``pool_size``, across threads and processes; the same key always gets
+        the index it got first (if the pool has since shrunk, that index modulo
+        the new size).
+
+        Raises:
+            DataError: ``pool_size`` is below 1 or ``claim_key`` is empty.
+        """
+        _require_id("domain_id", domain_id)
+        _require_id("claim_key", claim_key)
+        if pool_size < 1:
+            raise DataError(f"pool_size ({pool_size}) must be at least 1")
+        # A concurrent transaction may insert the same key between our read and
+        # our insert (PostgreSQL only; SQLite writers are serialised). Rolling
+        # back returns the position we took, and the next pass reads its claim.
+        for _ in range(5):
+            try:
+                return self._claim(domain_id, pool_size, claim_key)
+            except _ClaimRaceError:
+                continue
+        raise StoreUnavailableError(
+            f"round-robin claim {claim_key!r} in domain {domain_id!r} kept racing "
+            "with another transaction; retry"
+        )
+
+    def _claim(self, domain_id: str, pool_size: int, claim_key: str) -> int:
+        c, rr = t.round_robin_claims, t.round_robin
+        with self._write() as conn:
+            existing = conn.execute(
+                sa.select(c.c.pool_index).where(
+                    c.c.domain_id == domain_id, c.c.claim_key == claim_key
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                return int(existing) % pool_size
+
+            bump = self._insert(rr).values(domain_id=domain_id, next_position=1)
+            bump = bump.on_conflict_do_update(
+                index_elements=["domain_id"],
+                set_={"next_position": rr.c.next_position + 1},
+            ).returning(rr.c.next_position)
+            position = int(conn.execute(bump).scalar_one()) - 1
+            index = position % pool_size
+
+            claim = (
+                self._insert(c)
+                .values(
+                    domain_id=domain_id,
+                    claim_key=claim_key,
+                    position=position,
+                    pool_size=pool_size,
+                    pool_index=index,
+                    claimed_at=_now(),
+                )
+                .on_conflict_do_nothing(index_elements=["domain_id", "claim_key"])
+            )
+            if conn.execute(claim).rowcount != 1:
+                raise _ClaimRaceError
+        _logger.debug(
+            "round_robin_claimed",
+            extra={"domain_id": domain_id, "position": position, "pool_index": index},
+        )
+        return index
+
+    def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlMetadataStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _require_id(name: str, value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise DataError(f"{name} must be a non-empty string, got {value!r}")
+
+
+def _install_sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
+    """WAL, busy timeout and ``BEGIN IMMEDIATE`` for SQLite connections.
+
+    pysqlite opens transactions lazily and in DEFERRED mode; a deferred reader
+    that later writes fails at once with "database is locked" when another
+    connection wrote meanwhile. Taking the write lock at BEGIN makes writers
+    wait (up to the busy timeout) instead; reads begin deferred and run in
+    parallel under WAL.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # We issue BEGIN ourselves.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("heysh_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

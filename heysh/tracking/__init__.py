@@ -1,0 +1,1 @@
+"""MLflow tracking, the model registry, aliases and the promotion gate."""

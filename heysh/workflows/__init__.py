@@ -1,0 +1,1 @@
+"""Deterministic Temporal workflows; no I/O and no heavy imports."""
