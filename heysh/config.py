@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Path(".heysh")
+    # Caches (embeddings, exported models); default <home>/cache. Sharing one
+    # across projects or test runs saves recomputing embeddings.
+    cache_root: Path | None = None
 
     # Tracking and registry.
     mlflow_tracking_uri: str | None = Field(
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
     vector_url: str | None = None
     graph_url: str | None = None
     archive_url: str | None = None
+    blob_url: str | None = None
 
     # Documents.
     max_document_bytes: int = Field(50 * 1024 * 1024, gt=0)
@@ -119,7 +123,7 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        return (self.home / "cache").resolve()
+        return (self.cache_root or self.home / "cache").resolve()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -58,6 +58,9 @@ def setup_logging(level: int = logging.INFO, json_format: bool | None = None) ->
         json_format = os.environ.get("HEYSH_LOG_FORMAT", "text").lower() == "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_format else KeyValueFormatter())
+    # MLflow configures its own handler whenever it is imported; this keeps its
+    # INFO chatter out of heysh's output.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

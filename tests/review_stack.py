@@ -9,6 +9,7 @@ gets its own task-queue suffix, so stacks never pick up each other's work.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
@@ -68,6 +69,17 @@ class RecordingSender:
             return [n for n in self.sent if n.doc_id == doc_id]
 
 
+@functools.cache
+def shared_encoder() -> Any:
+    """The bundled MiniLM encoder, loaded once per test session."""
+    from heysh.models.embeddings import SentenceEncoder
+
+    encoder = SentenceEncoder()
+    encoder.encode(["warm up"])
+    return encoder
+
+
+@functools.cache
 def fast_test_model() -> LoadedModel:
     """The lexical CalibratedScorer, fitted on 100 bbc-news documents (seconds)."""
     from heysh.models.base import ScoringPairs
@@ -107,9 +119,11 @@ class ReviewStack:
         model: LoadedModel,
         encoder: Any,
         worker_types: str = "ai-processing,storage,general",
-        open_all_stores: bool = True,
+        stores: Any = None,
+        model_source: Any = None,
         **setting_overrides: Any,
     ) -> None:
+        """Open the stores (unless given) and start the workers."""
         self.suffix = f"-test-{uuid.uuid4().hex[:8]}"
         self.settings = Settings(
             home=home, temporal_address=server_address, task_queue_suffix=self.suffix,
@@ -120,11 +134,13 @@ class ReviewStack:
         self.options = ReviewOptions(task_queue_suffix=self.suffix)
         self.loop = LoopThread()
         self.sender = RecordingSender()
-        self.stores: Stores | None = open_stores(self.settings) if open_all_stores else None
+        self._owns_stores = stores is None
+        self.stores: Stores = stores if stores is not None else open_stores(self.settings)
         self.model = model
         self.workers = WorkerStack(
             self.settings, stores=self.stores, encoder=encoder,
-            model_source=ModelSource.fixed(model, encoder=encoder), send=self.sender,
+            model_source=model_source or ModelSource.fixed(model, encoder=encoder),
+            send=self.sender,
         )
         self.loop.run(self.workers.start())
         self.client = self.workers.client
@@ -134,7 +150,7 @@ class ReviewStack:
 
     def close(self) -> None:
         self.loop.run(self.workers.shutdown(), timeout_s=60)
-        if self.stores is not None:
+        if self._owns_stores:
             self.stores.close()
         self.loop.close()
 
@@ -150,7 +166,6 @@ class ReviewStack:
         prefix: str = "news",
     ) -> str:
         """Create a uniquely named domain with ``config`` and ``members``."""
-        assert self.stores is not None
         domain_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
         self.stores.metadata.upsert_domain(
             domain_id, prefix.title(), description, json.dumps(config)
@@ -165,7 +180,6 @@ class ReviewStack:
         self, domain_id: str, body: bytes, *, filename: str = "doc.txt",
         uploader: str = "uma", options: ReviewOptions | None = None,
     ) -> heysh_client.SubmitResult:
-        assert self.stores is not None
         return self.run(heysh_client.submit_document(
             self.client, self.stores, domain_id, body, filename, uploader,
             options=options or self.options,

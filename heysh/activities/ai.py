@@ -245,9 +245,11 @@ class AiActivities:
 def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored]:
     """Score a batch, one model call per distinct model in it."""
     results: list[_Scored | None] = [None] * len(requests)
-    by_model: dict[int, list[int]] = {}
+    # Name and version identify a model; requests naming the same one share a call.
+    by_model: dict[tuple[str, str], list[int]] = {}
     for index, request in enumerate(requests):
-        by_model.setdefault(id(request.model), []).append(index)
+        key = (request.model.name, request.model.version)
+        by_model.setdefault(key, []).append(index)
     for indices in by_model.values():
         model = requests[indices[0]].model
         pairs = ScoringPairs(

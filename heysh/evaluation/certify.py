@@ -376,8 +376,7 @@ class SideEvidence:
             self.n, self.k, self.n_calibration, self.target, self.confidence
         )
         if not np.isfinite(estimate).any():
-            fallback = self.start_index
-            return fallback, None, None
+            return self.start_index, None, None
         # On ties prefer the threshold that automates more.
         order = np.arange(self.grid.size)
         ranked = order if self.side == "approve" else order[::-1]

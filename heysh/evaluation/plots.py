@@ -147,8 +147,9 @@ def _check_models(
         name: as_scores(scores, name=f"scores of {name}")
         for name, scores in scores_by_model.items()
     }
-    size = next(iter(checked.values())).size
-    return as_labels(labels, size), checked
+    for name, scores in checked.items():
+        y_true = as_labels(labels, scores.size, name=f"labels (for {name})")
+    return y_true, checked
 
 
 def plot_reliability_diagram(

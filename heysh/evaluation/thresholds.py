@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -518,7 +519,7 @@ def _checked_splits(
 
 
 def tune_domains(
-    scores_by_domain: dict[str, DomainSplits],
+    scores_by_domain: Mapping[str, DomainSplits],
     targets: Targets | None = None,
     grid: npt.ArrayLike | None = None,
     delta_split: int = 1,
@@ -647,8 +648,13 @@ def empirical_thresholds(
     rejected, false_rejected = count_at_or_below(classes, thresholds)
 
     # Feasible sides, with "off" appended as +inf / -inf deciding nothing.
-    far_ok = false_approved <= targets.false_approve * approved
-    frr_ok = false_rejected <= targets.false_reject * n_relevant
+    # Rates exactly as OperatingPoint defines them, so the report agrees.
+    far = np.divide(
+        false_approved, approved, out=np.zeros(approved.shape), where=approved > 0
+    )
+    frr = false_rejected / n_relevant if n_relevant else np.zeros(thresholds.shape)
+    far_ok = far <= targets.false_approve
+    frr_ok = frr <= targets.false_reject
     a_values = np.append(thresholds[far_ok], np.inf)
     r_values = np.append(thresholds[frr_ok], -np.inf)
     decided = (

@@ -74,6 +74,21 @@ SCORER_KINDS: dict[str, ScorerKind] = {
         uses_encoder=True,
         summary="logistic regression on embedding pair features (supervised)",
     ),
+    "cross-encoder": ScorerKind(
+        "heysh.models.cross_encoder:CrossEncoderScorer",
+        uses_encoder=False,
+        summary="MiniLM cross-encoder fine-tuned on the fit split (supervised)",
+    ),
+    "claude-judge": ScorerKind(
+        "heysh.models.llm_anthropic:ClaudeJudge",
+        uses_encoder=False,
+        summary="Claude relevance judge via the Anthropic API (zero-shot)",
+    ),
+    "openai-judge": ScorerKind(
+        "heysh.models.llm_openai:OpenAIJudge",
+        uses_encoder=False,
+        summary="LLM judge on an OpenAI-compatible chat API (zero-shot)",
+    ),
 }
 
 

@@ -271,7 +271,7 @@ def frame_judge_request(
         document, removed = neutralised.text, neutralised.removed
         description = neutralise_document(description).text
     if len(document) > max_document_chars:
-        document = document[:max_document_chars] + "\n[document cut here]"
+        document = document[:max_document_chars].rstrip() + "\n[document cut here]"
     tag = data_block_tag(document)
     user = _USER_TEMPLATE.format(description=description, tag=tag, document=document)
     request = StructuredRequest(

@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from mlflow.pyfunc.model import PythonModel
+
 from heysh.errors import ModelError
 from heysh.models.base import ScoringPairs
 from heysh.models.calibration import CalibratedScorer, IsotonicCalibrator
@@ -27,10 +30,8 @@ from heysh.models.embeddings import DEFAULT_MODEL_ID, SentenceEncoder, TextEncod
 from heysh.models.factory import restore_scorer, scorer_kind
 
 if TYPE_CHECKING:
-    import pandas as pd
     from mlflow.models.model import ModelInfo
 
-from mlflow.pyfunc.model import PythonModel
 
 _logger = logging.getLogger(__name__)
 
@@ -164,8 +165,6 @@ class RelevancePyfuncModel(PythonModel):
         Raises:
             ModelError: if a column is missing or the model was not loaded.
         """
-        import pandas as pd
-
         if self._scorer is None:
             raise ModelError("RelevancePyfuncModel has no scorer; load it with MLflow")
         pairs = _pairs_from_frame(model_input)
@@ -194,7 +193,6 @@ def log_scorer_model(
         ModelError: if no run is active or the scorer cannot be saved.
     """
     import mlflow
-    import pandas as pd
 
     if mlflow.active_run() is None:
         raise ModelError("log_scorer_model needs an active MLflow run; start one first")

@@ -92,6 +92,12 @@ def load_pipeline(path: Path) -> Pipeline:
         if not notebook.is_file():
             raise ConfigError(f"pipeline {path} step {step.name!r} names notebook "
                               f"{step.notebook}, which does not exist at {notebook}")
+        unknown = sorted(set(step.parameters) - declared_parameters(notebook))
+        if unknown:
+            raise ConfigError(
+                f"pipeline {path} step {step.name!r} sets {', '.join(unknown)}, which "
+                f"notebook {step.notebook} does not declare in its parameters cell; "
+                f"it declares {', '.join(sorted(declared_parameters(notebook)))}")
         steps.append(step.model_copy(update={"notebook": notebook}))
     return pipeline.model_copy(update={"steps": tuple(steps)})
 
@@ -120,15 +126,15 @@ def run_pipeline(
     output_dir.mkdir(parents=True, exist_ok=True)
     result = PipelineResult(pipeline=pipeline.name, output_dir=output_dir)
     for number, step in enumerate(pipeline.steps, start=1):
-        parameters = {**pipeline.parameters, **step.parameters, **(overrides or {}),
-                      "output_dir": str(output_dir / "work")}
+        parameters = _parameters_for(step, pipeline, overrides or {},
+                                     {"output_dir": str(output_dir / "work")})
         executed = output_dir / f"{number:02d}-{step.notebook.name}"
         _logger.info("pipeline_step_started", extra={"pipeline": pipeline.name,
                                                       "step": step.name})
         try:
             papermill.execute_notebook(
                 str(step.notebook), str(executed), parameters=parameters,
-                kernel_name=kernel_name, cwd=str(step.notebook.parent),
+                kernel_name=kernel_name, cwd=str(Path.cwd()),
                 progress_bar=False, log_output=False)
         except PapermillExecutionError as err:
             result.steps.append(StepResult(step.name, "failed", executed))
@@ -142,6 +148,27 @@ def run_pipeline(
         result.steps.append(StepResult(step.name, "ok", executed))
     result.mlflow_run_id = _attach_notebooks(result, settings, failed=False)
     return result
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's ``parameters`` cell."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def _parameters_for(step: PipelineStep, pipeline: Pipeline, overrides: dict[str, Any],
+                    provided: dict[str, Any]) -> dict[str, Any]:
+    """Merge parameters, keeping shared ones only where the notebook declares them.
+
+    Shared pipeline parameters and command-line overrides go to every step that
+    declares them; a step's own parameters must all be declared (checked when
+    the pipeline is loaded).
+    """
+    declared = declared_parameters(step.notebook)
+    shared = {**pipeline.parameters, **provided, **overrides}
+    return {**{k: v for k, v in shared.items() if k in declared}, **step.parameters,
+            **{k: v for k, v in overrides.items() if k in declared}}
 
 
 def _attach_notebooks(result: PipelineResult, settings: Settings, *,

@@ -284,6 +284,8 @@ def write_outputs(
     (output_dir / "table.txt").write_text(table + "\n")
     (output_dir / "domain_configs.json").write_text(
         json.dumps(tunings[winner_index].domain_configs(), indent=2) + "\n")
+    (output_dir / "thresholds_by_model.json").write_text(json.dumps(
+        {t.name: t.domain_configs() for t in tunings}, indent=2) + "\n")
 
     corpus, splits = data.corpus, data.splits
     arrays: dict[str, Any] = {

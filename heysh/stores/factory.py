@@ -160,7 +160,9 @@ def open_stores(settings: Settings) -> Stores:
 
     Each store is opened (and, for servers, contacted) here, so a wrong or
     unreachable URL stops a worker at start-up instead of failing its first
-    document.
+    document. A process that needs only some stores opens just those, e.g.
+    ``open_metadata_store(store_urls(settings).metadata)``: the embedded graph
+    admits one process, the storage worker.
 
     Raises:
         ConfigError: A URL is malformed, has an unknown scheme, or needs an

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import kuzu
 
@@ -161,10 +161,11 @@ class KuzuKnowledgeGraph:
 
     def _rows(self, query: str, parameters: dict[str, Any]) -> list[list[Any]]:
         with self._connection() as conn:
-            result = conn.execute(query, parameters)
-            rows = []
+            # One statement gives one result; a list comes only from several.
+            result = cast(kuzu.QueryResult, conn.execute(query, parameters))
+            rows: list[list[Any]] = []
             while result.has_next():
-                rows.append(result.get_next())
+                rows.append(list(result.get_next()))
             return rows
 
     def upsert_document(self, document: GraphDocument) -> None:
@@ -174,12 +175,16 @@ class KuzuKnowledgeGraph:
         de-duplicated; empty ones are dropped.
 
         Raises:
-            DataError: An id is empty or a topic is not a string.
+            DataError: An id is empty, or a field or topic is not a string.
         """
         for name in ("doc_id", "domain_id"):
             value = getattr(document, name)
             if not isinstance(value, str) or not value:
                 raise DataError(f"{name} must be a non-empty string, got {value!r}")
+        for name in ("title", "uploader", "reviewer"):
+            value = getattr(document, name)
+            if not isinstance(value, str):
+                raise DataError(f"{name} must be a string, got {value!r}")
         topics = _normalise_topics(document.topics)
         key = {"id": document.doc_id}
         with self._connection() as conn:

@@ -54,8 +54,7 @@ _CONSTRAINTS = (
     "FOR (n:Domain) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT heysh_topic_name IF NOT EXISTS "
     "FOR (n:Topic) REQUIRE n.name IS UNIQUE",
-    "CREATE CONSTRAINT heysh_user_id IF NOT EXISTS "
-    "FOR (n:User) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT heysh_user_id IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE",
 )
 
 # One statement per step of an upsert, all in one transaction. The first
@@ -78,8 +77,7 @@ _LINK_DOMAIN_AND_TOPICS = (
     "MERGE (t:Topic {name: name}) CREATE (d)-[:HAS_TOPIC]->(t)"
 )
 _LINK_USER = (
-    "MATCH (d:Document {id: $id}) "
-    "MERGE (u:User {id: $user}) CREATE (u)-[:%s]->(d)"
+    "MATCH (d:Document {id: $id}) MERGE (u:User {id: $user}) CREATE (u)-[:%s]->(d)"
 )
 
 
@@ -122,10 +120,14 @@ def split_neo4j_url(url: str) -> tuple[str, str | None, str | None, str | None]:
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     unknown = set(query) - {"database"}
     if unknown:
-        raise ConfigError(f"unknown Neo4j URL parameters {sorted(unknown)}; known: database")
+        raise ConfigError(
+            f"unknown Neo4j URL parameters {sorted(unknown)}; known: database"
+        )
     netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
     if ":" in parts.hostname:  # IPv6 literal.
-        netloc = f"[{parts.hostname}]" + ("" if parts.port is None else f":{parts.port}")
+        netloc = f"[{parts.hostname}]" + (
+            "" if parts.port is None else f":{parts.port}"
+        )
     uri = urlunsplit((parts.scheme, netloc, "", "", ""))
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
@@ -174,7 +176,9 @@ class Neo4jKnowledgeGraph:
                 max_connection_pool_size=50,
             )
         except (ConfigurationError, ValueError) as err:
-            raise ConfigError(f"invalid Neo4j driver settings for {uri}: {err}") from err
+            raise ConfigError(
+                f"invalid Neo4j driver settings for {uri}: {err}"
+            ) from err
         try:
             self._driver.verify_connectivity()
             self._create_constraints()
@@ -192,14 +196,16 @@ class Neo4jKnowledgeGraph:
 
     def _session(self) -> neo4j.Session:
         if self._closed:
-            raise StoreUnavailableError(f"the knowledge graph at {self._uri} was closed")
+            raise StoreUnavailableError(
+                f"the knowledge graph at {self._uri} was closed"
+            )
         return self._driver.session(database=self._database)
 
     def _create_constraints(self) -> None:
         with self._session() as session:
             for statement in _CONSTRAINTS:
                 # Schema statements cannot share a transaction with each other.
-                session.execute_write(lambda tx, s=statement: tx.run(s).consume())
+                session.execute_write(_run_statement, statement)
 
     def _write(self, work: Any, *args: Any) -> Any:
         try:
@@ -318,6 +324,10 @@ class Neo4jKnowledgeGraph:
         if not self._closed:
             self._closed = True
             self._driver.close()
+
+
+def _run_statement(tx: ManagedTransaction, statement: str) -> None:
+    tx.run(statement).consume()
 
 
 def _upsert_document(

@@ -321,7 +321,7 @@ class SqlMetadataStore:
             status=row.status,
             language=row.language,
             flags=list(row.flags),
-            created_at=row.created_at or now,
+            created_at=_aware("created_at", row.created_at) or now,
             updated_at=now,
         )
         replaced = (
@@ -410,7 +410,7 @@ class SqlMetadataStore:
                 model_version=row.model_version,
                 thresholds=dict(row.thresholds),
                 reason=row.reason,
-                decided_at=row.decided_at or _now(),
+                decided_at=_aware("decided_at", row.decided_at) or _now(),
             )
             .on_conflict_do_nothing(index_elements=["domain_id", "doc_id"])
         )
@@ -459,7 +459,7 @@ class SqlMetadataStore:
             role=row.role,
             approve=row.approve,
             comment=row.comment,
-            voted_at=row.voted_at or _now(),
+            voted_at=_aware("voted_at", row.voted_at) or _now(),
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["domain_id", "doc_id", "voter"],
@@ -572,6 +572,16 @@ class SqlMetadataStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    """Return ``value``, refusing a naive datetime (its zone would be a guess)."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise DataError(
+            f"{name} {value.isoformat()} has no time zone; pass an aware datetime, "
+            "e.g. datetime.now(UTC)"
+        )
+    return value
 
 
 def _require_id(name: str, value: str) -> None:

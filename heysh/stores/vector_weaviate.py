@@ -73,7 +73,6 @@ from weaviate.exceptions import (
     WeaviateClosedClientError,
     WeaviateConnectionError,
     WeaviateGRPCUnavailableError,
-    WeaviateInsertManyAllFailedError,
     WeaviateStartUpError,
     WeaviateTimeoutError,
 )
@@ -296,8 +295,8 @@ class WeaviateVectorIndex:
                     raise
                 if time.monotonic() + delay_s > deadline:
                     raise StoreUnavailableError(
-                        f"Weaviate {operation} failed for {self._retry_timeout_s:.0f}s: "
-                        f"{type(err).__name__}: {err}"
+                        f"Weaviate {operation} failed for "
+                        f"{self._retry_timeout_s:.0f}s: {type(err).__name__}: {err}"
                     ) from err
                 _logger.warning(
                     "weaviate_unreachable_retrying",
@@ -406,7 +405,10 @@ class WeaviateVectorIndex:
                 )
                 _logger.info(
                     "weaviate_collection_created",
-                    extra={"collection": self._address.collection, "dimension": dimension},
+                    extra={
+                        "collection": self._address.collection,
+                        "dimension": dimension,
+                    },
                 )
             except UnexpectedStatusCodeError as err:
                 # Another writer created it first; its dimension is read below.
@@ -451,8 +453,9 @@ class WeaviateVectorIndex:
         Invalid records are reported without being sent. Valid records go to
         the server in requests of at most 200 objects (or about 6 MB of text),
         one tenant per request; each object the server refuses is reported
-        with the server's reason, and a request that fails whole reports all
-        of its objects. Nothing is dropped silently.
+        with the server's reason. A request that fails whole for any reason
+        but an unreachable server is sent again one record at a time, so that
+        exactly the failing records are reported. Nothing is dropped silently.
 
         Raises:
             StoreUnavailableError: The server stayed unreachable.
@@ -517,9 +520,21 @@ class WeaviateVectorIndex:
 
         try:
             result = self._call("insert_many", send)
-        except WeaviateInsertManyAllFailedError as err:
-            # The client folds the per-object reasons into one message.
-            return [BatchFailure(doc_id=r.doc_id, reason=str(err)) for r in records]
+        except (WeaviateBaseError, ValueError) as err:
+            # The whole request failed for a reason other than reachability
+            # (every object refused, one the client cannot encode, ...): send
+            # each record alone so that exactly the failing ones are reported.
+            if len(records) > 1:
+                return [
+                    failure
+                    for record in records
+                    for failure in self._write_chunk(domain_id, [record])
+                ]
+            return [
+                BatchFailure(
+                    doc_id=records[0].doc_id, reason=f"{type(err).__name__}: {err}"
+                )
+            ]
         return [
             BatchFailure(doc_id=records[index].doc_id, reason=error.message)
             for index, error in sorted(result.errors.items())
@@ -660,7 +675,8 @@ def _chunks(records: Sequence[VectorRecord]) -> list[list[VectorRecord]]:
     chunks: list[list[VectorRecord]] = [[]]
     size = 0
     for record in records:
-        record_size = len(record.text.encode()) + 8 * len(record.vector) + 512
+        # Characters times 4 bounds the UTF-8 size without encoding the text.
+        record_size = 4 * len(record.text) + 8 * len(record.vector) + 512
         if chunks[-1] and (
             len(chunks[-1]) >= _BATCH_OBJECTS or size + record_size > _BATCH_BYTES
         ):

@@ -27,6 +27,8 @@ def configure_tracking(tracking_uri: str, artifact_root: Path | None = None) -> 
     # Artifact progress bars interleave with heysh's own output; turn them off
     # unless the user asked for them.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow re-reads this whenever it reconfigures its loggers.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     import mlflow
 
     # MLflow sets its loggers to INFO when imported; keep them at WARNING (and

@@ -55,14 +55,26 @@ def compose_v2() -> list[str]:
     """
     docker = shutil.which("docker")
     if docker:
-        probe = subprocess.run([docker, "compose", "version"], capture_output=True,
-                               text=True, timeout=30, check=False)
+        probe = subprocess.run(
+            [docker, "compose", "version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if probe.returncode == 0:
             return [docker, "compose"]
     standalone = shutil.which("docker-compose")
     if standalone:
-        probe = subprocess.run([standalone, "version"], capture_output=True, text=True,
-                               timeout=30, check=False)
+        probe = subprocess.run(
+            [standalone, "version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if probe.returncode == 0 and "v2." in probe.stdout:
             return [standalone]
-    pytest.skip("no Docker Compose v2 (docker compose plugin or docker-compose v2) here")
+    pytest.skip(
+        "no Docker Compose v2 (docker compose plugin or docker-compose v2) here"
+    )

@@ -6,6 +6,7 @@ versions that the compose file pins and the integration servers must match.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ def _construct_reset(loader: yaml.SafeLoader, node: yaml.Node) -> _ResetTag:
         return _ResetTag(loader.construct_sequence(node))
     if isinstance(node, yaml.MappingNode):
         return _ResetTag(loader.construct_mapping(node))
-    return _ResetTag(loader.construct_scalar(node))  # type: ignore[arg-type]  # ScalarNode
+    return _ResetTag(loader.construct_scalar(node))
 
 
 _ComposeLoader.add_constructor("!reset", _construct_reset)
@@ -83,12 +84,59 @@ _ComposeLoader.add_constructor("!reset", _construct_reset)
 
 def load_compose(path: Path = COMPOSE_FILE) -> dict[str, Any]:
     """Load a compose file (anchors and merge keys resolved; ``!reset`` kept)."""
-    return yaml.load(path.read_text(), Loader=_ComposeLoader)  # noqa: S506  # SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=_ComposeLoader)  # SafeLoader subclass
 
 
 def is_reset(value: Any) -> bool:
     """Return whether ``value`` is a Compose ``!reset`` tag."""
     return isinstance(value, _ResetTag)
+
+
+def dockerfile_env(path: Path) -> dict[str, str]:
+    """The environment a Dockerfile's final stage sets with ``ENV KEY=VALUE``.
+
+    For tests that start a worker the way its image does (same variables).
+    ``$PATH``-style references are kept as written.
+    """
+    final_stage = re.split(r"^FROM ", path.read_text(), flags=re.MULTILINE)[-1]
+    joined = re.sub(r"\\\n\s*", " ", final_stage)
+    env: dict[str, str] = {}
+    for line in joined.splitlines():
+        if line.startswith("ENV "):
+            env.update(dict(re.findall(r"(\w+)=(\S+)", line[4:])))
+    return env
+
+
+def dockerignore_allows(
+    relative_path: str, path: Path = REPO_ROOT / ".dockerignore"
+) -> bool:
+    """Whether the root .dockerignore sends ``relative_path`` to the build.
+
+    Docker's rules, as far as this file uses them: the last matching pattern
+    wins, ``!`` re-includes, a pattern matching a folder covers what is below
+    it, and ``**/`` matches at any depth.
+    """
+    allowed = True
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            pattern = line.removeprefix("!").rstrip("/")
+            if _dockerignore_matches(pattern, relative_path):
+                allowed = line.startswith("!")
+    return allowed
+
+
+def _dockerignore_matches(pattern: str, relative_path: str) -> bool:
+    parts = relative_path.split("/")
+    if pattern.startswith("**/"):
+        spans = (
+            "/".join(parts[i:j])
+            for i in range(len(parts))
+            for j in range(i + 1, len(parts) + 1)
+        )
+        return any(fnmatch.fnmatchcase(span, pattern[3:]) for span in spans)
+    prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+    return any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes)
 
 
 def load_yaml_documents(path: Path) -> list[dict[str, Any]]:
@@ -103,7 +151,9 @@ def k8s_manifest_files() -> list[Path]:
 
 def k8s_objects(kind: str | None = None) -> list[dict[str, Any]]:
     """Every object in deployments/k8s/*.yaml, optionally of one kind."""
-    objects = [doc for path in k8s_manifest_files() for doc in load_yaml_documents(path)]
+    objects = [
+        doc for path in k8s_manifest_files() for doc in load_yaml_documents(path)
+    ]
     return [o for o in objects if kind is None or o["kind"] == kind]
 
 
@@ -117,7 +167,9 @@ def k8s_object(kind: str, name: str) -> dict[str, Any]:
 
 def container_env(container: dict[str, Any]) -> dict[str, Any]:
     """A container's ``env`` as name -> value (or the ``valueFrom`` mapping)."""
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+    return {
+        e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])
+    }
 
 
 # ----------------------------------------------------------------------------
@@ -137,15 +189,11 @@ class GuideCommand:
         return shlex.split(self.text, comments=True)
 
 
-_PROGRAMS = ("kubectl", "docker", "gcloud", "heysh", "deployments/", "envsubst")
-
-
 def guide_commands(path: Path = GUIDE) -> Iterator[GuideCommand]:
     """Yield each command of the guide's ``bash``/``sh``/``shell`` code blocks.
 
     Backslash continuations are joined; ``VAR=value`` prefixes and a leading
-    ``$ `` prompt are dropped. Only commands of the programs this project's
-    files are used with are yielded.
+    ``$ `` prompt are dropped; comment lines are skipped.
     """
     in_block = False
     pending: list[str] = []
@@ -164,11 +212,9 @@ def guide_commands(path: Path = GUIDE) -> Iterator[GuideCommand]:
             pending.append(stripped[:-1])
             continue
         pending.append(stripped)
-        text = " ".join(pending).removeprefix("$ ")
+        text = " ".join(part.strip() for part in pending).removeprefix("$ ")
         pending = []
-        text = _drop_env_prefix(text)
-        if text.startswith(_PROGRAMS):
-            yield GuideCommand(start, text)
+        yield GuideCommand(start, _drop_env_prefix(text))
 
 
 def _drop_env_prefix(text: str) -> str:

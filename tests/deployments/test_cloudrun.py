@@ -26,9 +26,9 @@ EXPECTED = {
 ENVIRONMENT = {
     "PROJECT_ID": "heysh-test-project",
     "REGION": "europe-west4",
-    "IMAGE_AI_WORKER": "europe-docker.pkg.dev/heysh-test-project/heysh/ai-worker:1.2.3",
-    "IMAGE_STORAGE_WORKER": "europe-docker.pkg.dev/heysh-test-project/heysh/storage:1.2.3",
-    "IMAGE_GENERAL_WORKER": "europe-docker.pkg.dev/heysh-test-project/heysh/general:1.2.3",
+    "IMAGE_AI_WORKER": "europe-docker.pkg.dev/heysh-test/heysh/ai-worker:1.2.3",
+    "IMAGE_STORAGE_WORKER": "europe-docker.pkg.dev/heysh-test/heysh/storage:1.2.3",
+    "IMAGE_GENERAL_WORKER": "europe-docker.pkg.dev/heysh-test/heysh/general:1.2.3",
     "TEMPORAL_ADDRESS": "heysh.a1b2c.tmprl.cloud:7233",
     "MLFLOW_TRACKING_URI": "http://10.20.0.5:5000",
     "VECTOR_URL": "weaviate://10.20.0.6:8080?grpc_port=50051",
@@ -82,12 +82,14 @@ def test_service_keeps_cpu_and_instances_for_a_polling_worker(stem: str) -> None
     assert annotations["autoscaling.knative.dev/minScale"] == str(minimum)
     assert annotations["autoscaling.knative.dev/maxScale"] == str(maximum)
     assert minimum >= 1  # nothing would wake a worker scaled to zero
-    assert service["metadata"]["annotations"]["run.googleapis.com/ingress"] == "internal"
+    assert (
+        service["metadata"]["annotations"]["run.googleapis.com/ingress"] == "internal"
+    )
 
 
 @pytest.mark.parametrize("stem", sorted(EXPECTED))
 def test_service_container_port_is_the_health_port(stem: str) -> None:
-    """The container port equals HEYSH_HEALTH_PORT and both probes target /health on it."""
+    """The container port is HEYSH_HEALTH_PORT; both probes call /health on it."""
     (container,) = _service(stem)["spec"]["template"]["spec"]["containers"]
     env = container_env(container)
     (port,) = container["ports"]
@@ -98,12 +100,16 @@ def test_service_container_port_is_the_health_port(stem: str) -> None:
         assert container[probe]["httpGet"] == {"path": "/health", "port": 8080}
 
 
-@pytest.mark.parametrize(("stem", "mounts"), [
-    ("ai-worker", {"blobs"}), ("storage-worker", {"blobs", "archive"}),
-    ("general-worker", set()),
-])
+@pytest.mark.parametrize(
+    ("stem", "mounts"),
+    [
+        ("ai-worker", {"blobs"}),
+        ("storage-worker", {"blobs", "archive"}),
+        ("general-worker", set()),
+    ],
+)
 def test_service_mounts_the_shared_files_it_needs(stem: str, mounts: set[str]) -> None:
-    """AI and storage share blobs on NFS (storage also the archive), under HEYSH_HOME."""
+    """AI and storage share blobs on NFS (storage the archive too) under HEYSH_HOME."""
     spec = _service(stem)["spec"]["template"]["spec"]
     (container,) = spec["containers"]
     volumes = {v["name"]: v["nfs"] for v in spec.get("volumes", [])}
@@ -111,7 +117,10 @@ def test_service_mounts_the_shared_files_it_needs(stem: str, mounts: set[str]) -
 
     assert set(volumes) == set(mounted) == mounts
     for name in mounts:
-        assert volumes[name] == {"server": "${NFS_SERVER}", "path": f"${{NFS_PATH}}/{name}"}
+        assert volumes[name] == {
+            "server": "${NFS_SERVER}",
+            "path": f"${{NFS_PATH}}/{name}",
+        }
         assert mounted[name] == f"/var/lib/heysh/{name}"
 
 
@@ -119,18 +128,30 @@ def test_ai_service_requests_one_l4_gpu() -> None:
     """The AI worker runs on an NVIDIA L4 with zonal redundancy off."""
     template = _service("ai-worker")["spec"]["template"]
 
-    assert template["spec"]["nodeSelector"] == {"run.googleapis.com/accelerator": "nvidia-l4"}
-    assert template["metadata"]["annotations"][
-        "run.googleapis.com/gpu-zonal-redundancy-disabled"] == "true"
+    assert template["spec"]["nodeSelector"] == {
+        "run.googleapis.com/accelerator": "nvidia-l4"
+    }
+    assert (
+        template["metadata"]["annotations"][
+            "run.googleapis.com/gpu-zonal-redundancy-disabled"
+        ]
+        == "true"
+    )
 
 
 def test_service_definitions_use_only_variables_deploy_sh_substitutes() -> None:
     """Every ${VAR} in the YAML is one deploy.sh passes to envsubst."""
     script = DEPLOY_SH.read_text()
-    substituted = set(re.findall(r"\$\{([A-Z_]+)\}", script.split("substituted=")[1]
-                                 .split("'")[1]))
-    used = {v for stem in EXPECTED for v in re.findall(
-        r"\$\{([A-Z_]+)\}", (CLOUDRUN_DIR / f"{stem}.yaml").read_text())}
+    substituted = set(
+        re.findall(r"\$\{([A-Z_]+)\}", script.split("substituted=")[1].split("'")[1])
+    )
+    used = {
+        v
+        for stem in EXPECTED
+        for v in re.findall(
+            r"\$\{([A-Z_]+)\}", (CLOUDRUN_DIR / f"{stem}.yaml").read_text()
+        )
+    }
 
     assert {"PROJECT_ID", "REGION", "IMAGE_AI_WORKER"} <= used
     assert used <= substituted
@@ -138,8 +159,13 @@ def test_service_definitions_use_only_variables_deploy_sh_substitutes() -> None:
 
 def test_deploy_sh_passes_shellcheck(shellcheck: Path) -> None:
     """shellcheck reports nothing on deploy.sh."""
-    result = subprocess.run([str(shellcheck), str(DEPLOY_SH)], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(shellcheck), str(DEPLOY_SH)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stdout
 
@@ -155,21 +181,33 @@ def fake_gcloud(tmp_path: Path) -> tuple[dict[str, str], Path]:
     gcloud.write_text(FAKE_GCLOUD.format(python=sys.executable))
     gcloud.chmod(0o755)
     log = tmp_path / "gcloud.log"
-    env = {**ENVIRONMENT, "FAKE_GCLOUD_LOG": str(log), "TMPDIR": str(tmp_path),
-           "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **ENVIRONMENT,
+        "FAKE_GCLOUD_LOG": str(log),
+        "TMPDIR": str(tmp_path),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     return env, log
 
 
 def _deploy(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(DEPLOY_SH), *args], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["bash", str(DEPLOY_SH), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _records(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
-def test_deploy_sh_names_every_missing_variable(fake_gcloud: tuple[dict[str, str], Path]) -> None:
+def test_deploy_sh_names_every_missing_variable(
+    fake_gcloud: tuple[dict[str, str], Path],
+) -> None:
     """Without PROJECT_ID and NETWORK it stops, naming both, and calls nothing."""
     env, log = fake_gcloud
     env = {k: v for k, v in env.items() if k not in {"PROJECT_ID", "NETWORK"}}
@@ -193,11 +231,17 @@ def test_deploy_sh_yaml_mode_applies_fully_rendered_services(
     records = _records(log)
     assert [r["args"][:3] for r in records] == [["run", "services", "replace"]] * 3
     for record in records:
-        assert record["args"][4:] == ["--project", ENVIRONMENT["PROJECT_ID"],
-                                      "--region", ENVIRONMENT["REGION"]]
+        assert record["args"][4:] == [
+            "--project",
+            ENVIRONMENT["PROJECT_ID"],
+            "--region",
+            ENVIRONMENT["REGION"],
+        ]
         assert "${" not in record["yaml"]
-        assert yaml.safe_load(record["yaml"])["metadata"]["namespace"] == (
-            ENVIRONMENT["PROJECT_ID"])
+        assert (
+            yaml.safe_load(record["yaml"])["metadata"]["namespace"]
+            == (ENVIRONMENT["PROJECT_ID"])
+        )
     assert list(Path(env["TMPDIR"]).glob("heysh-*.yaml")) == []  # cleaned up
 
 
@@ -233,23 +277,32 @@ def _settings_from_yaml(service: dict[str, Any]) -> dict[str, Any]:
         "cpu": limits["cpu"],
         "memory": limits["memory"],
         "gpu": limits.get("nvidia.com/gpu"),
-        "gpu-type": template["spec"].get("nodeSelector", {}).get(
-            "run.googleapis.com/accelerator"),
-        "gpu-zonal-redundancy": None if "nvidia.com/gpu" not in limits else (
-            annotations["run.googleapis.com/gpu-zonal-redundancy-disabled"] != "true"),
+        "gpu-type": template["spec"]
+        .get("nodeSelector", {})
+        .get("run.googleapis.com/accelerator"),
+        "gpu-zonal-redundancy": None
+        if "nvidia.com/gpu" not in limits
+        else (
+            annotations["run.googleapis.com/gpu-zonal-redundancy-disabled"] != "true"
+        ),
         "min-instances": annotations["autoscaling.knative.dev/minScale"],
         "max-instances": annotations["autoscaling.knative.dev/maxScale"],
         "cpu-throttling": annotations["run.googleapis.com/cpu-throttling"] == "true",
         "cpu-boost": annotations["run.googleapis.com/startup-cpu-boost"] == "true",
-        "execution-environment": annotations["run.googleapis.com/execution-environment"],
+        "execution-environment": annotations[
+            "run.googleapis.com/execution-environment"
+        ],
         "ingress": service["metadata"]["annotations"]["run.googleapis.com/ingress"],
         "service-account": template["spec"]["serviceAccountName"],
         "network": network["network"],
         "subnet": network["subnetwork"],
         "vpc-egress": annotations["run.googleapis.com/vpc-access-egress"],
         "env": {e["name"]: e["value"] for e in container["env"] if "value" in e},
-        "secrets": {e["name"]: "{name}:{key}".format(**e["valueFrom"]["secretKeyRef"])
-                    for e in container["env"] if "valueFrom" in e},
+        "secrets": {
+            e["name"]: "{name}:{key}".format(**e["valueFrom"]["secretKeyRef"])
+            for e in container["env"]
+            if "valueFrom" in e
+        },
         "startup-probe": _probe(container["startupProbe"]),
         "liveness-probe": _probe(container["livenessProbe"]),
         "add-volume": sorted(
@@ -275,8 +328,12 @@ def _settings_from_flags(args: list[str]) -> dict[str, Any]:
     index = 0
     while index < len(args):
         flag = args[index].removeprefix("--")
-        if flag in {"no-cpu-throttling", "cpu-boost", "no-gpu-zonal-redundancy",
-                    "no-allow-unauthenticated"}:
+        if flag in {
+            "no-cpu-throttling",
+            "cpu-boost",
+            "no-gpu-zonal-redundancy",
+            "no-allow-unauthenticated",
+        }:
             switches[flag.removeprefix("no-")] = not flag.startswith("no-")
             index += 1
             continue
@@ -290,19 +347,40 @@ def _settings_from_flags(args: list[str]) -> dict[str, Any]:
     assert env_text.startswith("^;^")
     assert switches.pop("allow-unauthenticated") is False
     return {
-        **{k: values[k] for k in ("project", "region", "image", "port", "cpu", "memory",
-                                  "min-instances", "max-instances",
-                                  "execution-environment", "ingress", "service-account",
-                                  "network", "subnet", "vpc-egress")},
+        **{
+            k: values[k]
+            for k in (
+                "project",
+                "region",
+                "image",
+                "port",
+                "cpu",
+                "memory",
+                "min-instances",
+                "max-instances",
+                "execution-environment",
+                "ingress",
+                "service-account",
+                "network",
+                "subnet",
+                "vpc-egress",
+            )
+        },
         "gpu": values.get("gpu"),
         "gpu-type": values.get("gpu-type"),
         "gpu-zonal-redundancy": switches.get("gpu-zonal-redundancy"),
         "cpu-throttling": switches["cpu-throttling"],
         "cpu-boost": switches["cpu-boost"],
         "env": dict(item.split("=", 1) for item in env_text[3:].split(";")),
-        "secrets": dict(item.split("=", 1) for item in values["set-secrets"].split(",")),
-        "startup-probe": dict(i.split("=", 1) for i in values["startup-probe"].split(",")),
-        "liveness-probe": dict(i.split("=", 1) for i in values["liveness-probe"].split(",")),
+        "secrets": dict(
+            item.split("=", 1) for item in values["set-secrets"].split(",")
+        ),
+        "startup-probe": dict(
+            i.split("=", 1) for i in values["startup-probe"].split(",")
+        ),
+        "liveness-probe": dict(
+            i.split("=", 1) for i in values["liveness-probe"].split(",")
+        ),
         **{flag: sorted(items) for flag, items in repeated.items()},
     }
 

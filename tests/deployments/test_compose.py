@@ -21,8 +21,17 @@ from tests.deployments.files import (
 )
 
 REQUIRED_SERVICES = {
-    "temporal", "temporal-postgresql", "temporal-ui", "weaviate", "neo4j", "postgres",
-    "mlflow", "ai-worker", "storage-worker", "general-worker", "prometheus",
+    "temporal",
+    "temporal-postgresql",
+    "temporal-ui",
+    "weaviate",
+    "neo4j",
+    "postgres",
+    "mlflow",
+    "ai-worker",
+    "storage-worker",
+    "general-worker",
+    "prometheus",
 }
 # Start-to-close timeout of each queue's activities, as the workflow sets them.
 ACTIVITY_TIMEOUT_S = {
@@ -41,7 +50,10 @@ def compose() -> dict[str, Any]:
 def _validate(check_jsonschema: Path, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(check_jsonschema), "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -80,7 +92,8 @@ def test_compose_sets_no_container_name(compose: dict[str, Any]) -> None:
 def test_compose_workers_publish_no_host_port(compose: dict[str, Any]) -> None:
     """Worker services publish no port, so `--scale general-worker=5` has no clash."""
     publishing = [
-        service for service, _, _ in WORKERS.values()
+        service
+        for service, _, _ in WORKERS.values()
         if compose["services"][service].get("ports")
     ]
 
@@ -104,10 +117,12 @@ def test_compose_host_ports_are_loopback_and_distinct(compose: dict[str, Any]) -
 def test_compose_worker_runs_its_type_from_its_image(
     compose: dict[str, Any], worker_type: str
 ) -> None:
-    """Each worker service builds its own Dockerfile and sets WORKER_TYPES to its type."""
+    """Each worker service builds its own Dockerfile and sets WORKER_TYPES to it."""
     service_name, _, image = WORKERS[worker_type]
     service = compose["services"][service_name]
-    dockerfile = (DEPLOYMENTS / service["build"]["context"] / service["build"]["dockerfile"])
+    dockerfile = (
+        DEPLOYMENTS / service["build"]["context"] / service["build"]["dockerfile"]
+    )
 
     assert dockerfile.resolve() == (DEPLOYMENTS / "docker" / f"{image}.Dockerfile")
     assert (DEPLOYMENTS / service["build"]["context"]).resolve() == REPO_ROOT
@@ -122,7 +137,7 @@ def test_compose_worker_runs_its_type_from_its_image(
 def test_compose_stop_grace_exceeds_activity_timeout(
     compose: dict[str, Any], worker_type: str
 ) -> None:
-    """Docker waits longer than the worker's shutdown grace, itself the activity timeout."""
+    """Docker waits longer than the worker's grace, itself the activity timeout."""
     service = compose["services"][WORKERS[worker_type][0]]
     stop_grace_s = _seconds(service["stop_grace_period"])
     worker_grace_s = float(service["environment"]["HEYSH_WORKER_SHUTDOWN_GRACE_S"])
@@ -141,7 +156,7 @@ def test_compose_ai_worker_reserves_one_nvidia_gpu(compose: dict[str, Any]) -> N
 
 
 def test_compose_cpu_override_only_resets_the_gpu_reservation() -> None:
-    """docker-compose.cpu.yml removes the AI worker's devices and changes nothing else."""
+    """docker-compose.cpu.yml drops the AI worker's devices and changes nothing else."""
     override = load_compose(CPU_OVERRIDE_FILE)
     devices = override["services"]["ai-worker"]["deploy"]["resources"]["reservations"][
         "devices"
@@ -160,8 +175,9 @@ def test_compose_references_only_defined_services_and_volumes(
     declared = set(compose.get("volumes", {}))
     unknown_services, unknown_volumes = [], []
     for name, service in compose["services"].items():
-        unknown_services += [f"{name}->{d}" for d in service.get("depends_on", {})
-                             if d not in services]
+        unknown_services += [
+            f"{name}->{d}" for d in service.get("depends_on", {}) if d not in services
+        ]
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("."):
@@ -174,7 +190,7 @@ def test_compose_references_only_defined_services_and_volumes(
 
 
 def test_compose_secrets_come_from_the_environment(compose: dict[str, Any]) -> None:
-    """LLM keys pass through from the shell; passwords are ${VAR} with a local default."""
+    """LLM keys pass through from the shell; passwords are ${VAR}s with defaults."""
     ai_env = compose["services"]["ai-worker"]["environment"]
     text = COMPOSE_FILE.read_text()
 
@@ -190,8 +206,13 @@ def test_compose_config_accepts_both_files(compose_v2: list[str]) -> None:
     for files in ([COMPOSE_FILE], [COMPOSE_FILE, CPU_OVERRIDE_FILE]):
         args = [part for f in files for part in ("-f", str(f))]
 
-        result = subprocess.run([*compose_v2, *args, "config", "--quiet"],
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            [*compose_v2, *args, "config", "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
         assert result.returncode == 0, result.stderr
 

@@ -12,13 +12,22 @@ import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from packaging.requirements import Requirement
 
-from tests.deployments.files import DOCKER_DIR, REPO_ROOT, WORKERS
+from tests.deployments.files import (
+    DOCKER_DIR,
+    REPO_ROOT,
+    WORKERS,
+    dockerfile_env,
+    dockerignore_allows,
+)
 
-DOCKERFILES = {image: DOCKER_DIR / f"{image}.Dockerfile" for _, _, image in WORKERS.values()}
+DOCKERFILES = {
+    image: DOCKER_DIR / f"{image}.Dockerfile" for _, _, image in WORKERS.values()
+}
 WORKER_TYPE_OF_IMAGE = {image: wtype for wtype, (_, _, image) in WORKERS.items()}
 
 
@@ -46,7 +55,10 @@ def test_hadolint_finds_nothing(image: str, hadolint: Path) -> None:
     """hadolint reports no finding at all, not even style or info, on the Dockerfile."""
     result = subprocess.run(
         [str(hadolint), "--no-fail", "--format", "json", str(DOCKERFILES[image])],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr
@@ -56,11 +68,16 @@ def test_hadolint_finds_nothing(image: str, hadolint: Path) -> None:
 def test_hadolint_flags_a_bad_dockerfile(hadolint: Path, tmp_path: Path) -> None:
     """The lint is live: an unpinned, root, apt-get-without-pins file is reported."""
     bad = tmp_path / "bad.Dockerfile"
-    bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y curl\n")
+    bad.write_text(
+        "FROM python:latest\nRUN apt-get update && apt-get install -y curl\n"
+    )
 
     result = subprocess.run(
         [str(hadolint), "--no-fail", "--format", "json", str(bad)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     codes = {finding["code"] for finding in json.loads(result.stdout)}
@@ -70,7 +87,9 @@ def test_hadolint_flags_a_bad_dockerfile(hadolint: Path, tmp_path: Path) -> None
 @pytest.mark.parametrize("image", sorted(DOCKERFILES))
 def test_dockerfile_runs_as_numeric_non_root_user(image: str) -> None:
     """The last USER is numeric and not 0, so Kubernetes runAsNonRoot can verify it."""
-    users = [args for keyword, args in _instructions(DOCKERFILES[image]) if keyword == "USER"]
+    users = [
+        args for keyword, args in _instructions(DOCKERFILES[image]) if keyword == "USER"
+    ]
 
     assert users, "no USER instruction"
     uid, _, gid = users[-1].partition(":")
@@ -97,7 +116,8 @@ def test_dockerfile_bakes_in_no_secret(image: str) -> None:
     """No ENV or ARG names a key, password, token or secret."""
     pattern = re.compile(r"(API_KEY|PASSWORD|TOKEN|SECRET)", re.IGNORECASE)
     offending = [
-        f"{keyword} {args}" for keyword, args in _instructions(DOCKERFILES[image])
+        f"{keyword} {args}"
+        for keyword, args in _instructions(DOCKERFILES[image])
         if keyword in {"ENV", "ARG"} and pattern.search(args)
     ]
 
@@ -158,8 +178,10 @@ def _dependency_closure(extra: str) -> set[str]:
         try:
             requires = importlib.metadata.requires(name) or []
         except importlib.metadata.PackageNotFoundError:
-            pytest.fail(f"{name} is not installed, so the closure is unknown; "
-                        "run scripts/bootstrap.sh dev")
+            pytest.fail(
+                f"{name} is not installed, so the closure is unknown; "
+                "run scripts/bootstrap.sh dev"
+            )
         for text in requires:
             requirement = Requirement(text)
             environments = [{"extra": e} for e in wanted] or [{"extra": ""}]
@@ -181,15 +203,15 @@ HEALTHCHECK = DOCKER_DIR / "healthcheck.py"
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    statuses = {"/health": 200, "/ready": 503}
+    statuses: ClassVar[dict[str, int]] = {"/health": 200, "/ready": 503}
 
-    def do_GET(self) -> None:  # noqa: N802  # http.server's method name
+    def do_GET(self) -> None:  # http.server's method name
         status = self.statuses.get(self.path, 404)
         self.send_response(status)
         self.end_headers()
         self.wfile.write(b"ok" if status == 200 else b"no")
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002  # base signature
+    def log_message(self, format: str, *args: object) -> None:  # base signature
         return
 
 
@@ -208,7 +230,11 @@ def _run_healthcheck(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(HEALTHCHECK), *args],
         env={"HEYSH_HEALTH_PORT": str(port), "PATH": ""},
-        capture_output=True, text=True, timeout=30, check=False, cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=REPO_ROOT,
     )
 
 
@@ -239,3 +265,48 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
 
     assert result.returncode == 1
     assert "unreachable" in result.stderr
+
+
+# ----------------------------------------------------------------------------
+# The build context.
+
+
+@pytest.mark.parametrize("image", sorted(DOCKERFILES))
+def test_dockerignore_sends_every_file_the_dockerfile_copies(image: str) -> None:
+    """Each COPY source from the context passes the root .dockerignore."""
+    sources = [
+        args.split()[:-1]
+        for keyword, args in _instructions(DOCKERFILES[image])
+        if keyword == "COPY" and not args.startswith("--from")
+    ]
+    flat = [source for group in sources for source in group]
+
+    assert flat
+    assert [s for s in flat if not dockerignore_allows(s)] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env",
+        ".venv/bin/python",
+        "heysh/__pycache__/config.cpython-311.pyc",
+        "tests/conftest.py",
+        ".heysh/heysh.db",
+        "deployments/k8s/namespace.yaml",
+    ],
+)
+def test_dockerignore_keeps_local_state_out_of_the_build(path: str) -> None:
+    """Secrets (.env), virtualenvs, caches, local data and tests never reach a build."""
+    assert not dockerignore_allows(path)
+
+
+@pytest.mark.parametrize("image", sorted(DOCKERFILES))
+def test_dockerfile_env_reads_the_final_stage(image: str) -> None:
+    """dockerfile_env gives the runtime variables a worker test should start with."""
+    env = dockerfile_env(DOCKERFILES[image])
+
+    assert env["WORKER_TYPES"] == WORKER_TYPE_OF_IMAGE[image]
+    assert env["HEYSH_HOME"] == "/var/lib/heysh"
+    assert env["HEYSH_LOG_FORMAT"] == "json"
+    assert "UV_COMPILE_BYTECODE" not in env  # a build-stage variable

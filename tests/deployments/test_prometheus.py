@@ -41,7 +41,9 @@ def test_prometheus_discovers_every_replica_of_each_worker(
     ]
 
 
-def test_prometheus_scrapes_the_temporal_server(jobs: dict[str, dict[str, Any]]) -> None:
+def test_prometheus_scrapes_the_temporal_server(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
     """Temporal's own metrics endpoint, enabled in the compose file, is scraped."""
     endpoint = load_compose(COMPOSE_FILE)["services"]["temporal"]["environment"][
         "PROMETHEUS_ENDPOINT"

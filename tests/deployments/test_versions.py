@@ -31,11 +31,14 @@ _POSTGRES = re.compile(r"^\d+\.\d+$")
 
 
 def test_versions_file_pins_exact_versions() -> None:
-    """Every version is a full release number (x.y.z; PostgreSQL x.y), never floating."""
+    """Every version is a full release (x.y.z; PostgreSQL x.y), never floating."""
     versions = read_versions()
     keys = [k for k in versions if k.endswith("_VERSION")]
-    loose = [k for k in keys
-             if not (_POSTGRES if k == "POSTGRES_VERSION" else _SEMVER).match(versions[k])]
+    loose = [
+        k
+        for k in keys
+        if not (_POSTGRES if k == "POSTGRES_VERSION" else _SEMVER).match(versions[k])
+    ]
 
     assert len(keys) >= 10
     assert loose == []
@@ -67,7 +70,7 @@ def test_compose_image_tags_equal_versions_file() -> None:
     versions = read_versions()
     expected = {repo: tag.format(**versions) for repo, tag in EXPECTED_TAGS.items()}
     found: dict[str, set[str]] = {}
-    for name, service in load_compose(COMPOSE_FILE)["services"].items():
+    for service in load_compose(COMPOSE_FILE)["services"].values():
         if "build" in service:
             continue  # heysh's own images, built from deployments/docker
         repository, _, tag = service["image"].rpartition(":")
@@ -78,22 +81,26 @@ def test_compose_image_tags_equal_versions_file() -> None:
     }
 
 
-@pytest.mark.parametrize("dockerfile", sorted(DOCKER_DIR.glob("*.Dockerfile")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "dockerfile", sorted(DOCKER_DIR.glob("*.Dockerfile")), ids=lambda p: p.name
+)
 def test_dockerfile_arg_defaults_equal_versions_file(dockerfile: Path) -> None:
     """Each version ARG in a Dockerfile defaults to the value in versions.env."""
     versions = read_versions()
-    args = dict(re.findall(r"^ARG ([A-Z_]+)=(\S+)$", dockerfile.read_text(), re.MULTILINE))
+    args = dict(
+        re.findall(r"^ARG ([A-Z_]+)=(\S+)$", dockerfile.read_text(), re.MULTILINE)
+    )
     pinned = {k: v for k, v in args.items() if k in versions}
 
     assert pinned, f"{dockerfile.name} declares no version ARG"
     assert pinned == {k: versions[k] for k in pinned}
 
 
-@pytest.mark.parametrize("dockerfile", sorted(DOCKER_DIR.glob("*.Dockerfile")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "dockerfile", sorted(DOCKER_DIR.glob("*.Dockerfile")), ids=lambda p: p.name
+)
 def test_dockerfile_base_images_use_pinned_args(dockerfile: Path) -> None:
-    """Every FROM names an image by versioned ARGs (or an earlier stage), never :latest."""
+    """Every FROM uses versioned ARGs (or an earlier stage), never :latest."""
     text = dockerfile.read_text()
     stages: set[str] = set()
     for image, stage in re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, re.MULTILINE):

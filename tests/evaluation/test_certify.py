@@ -152,9 +152,9 @@ def test_approve_start_index_too_little_data_starts_at_loosest() -> None:
     """When no threshold is predicted to reach 59 documents, start at index 0."""
     fit = [9.5] * 20 + [8.5] * 40 + [6.0] * 40
 
-    assert approve_start_index(
-        [5.0, 8.0, 9.0], 50, fit, target=0.05, confidence=0.95
-    ) == 0
+    assert (
+        approve_start_index([5.0, 8.0, 9.0], 50, fit, target=0.05, confidence=0.95) == 0
+    )
 
 
 def test_approve_start_index_min_p_value_skips_a_noisy_top() -> None:
@@ -167,7 +167,12 @@ def test_approve_start_index_min_p_value_skips_a_noisy_top() -> None:
         grid, 1000, fit_scores, fit_labels, target=0.05, confidence=0.95
     )
     min_p = approve_start_index(
-        grid, 1000, fit_scores, fit_labels, target=0.05, confidence=0.95,
+        grid,
+        1000,
+        fit_scores,
+        fit_labels,
+        target=0.05,
+        confidence=0.95,
         rule="min-p-value",
     )
 
@@ -177,15 +182,22 @@ def test_approve_start_index_min_p_value_skips_a_noisy_top() -> None:
 def test_approve_start_index_min_p_value_needs_labels() -> None:
     """The min-p-value rule cannot run on scores alone."""
     with pytest.raises(ConfigError, match="needs start_labels"):
-        approve_start_index([1.0, 2.0], 10, [1.0], target=0.05, confidence=0.95,
-                            rule="min-p-value")
+        approve_start_index(
+            [1.0, 2.0], 10, [1.0], target=0.05, confidence=0.95, rule="min-p-value"
+        )
 
 
 def test_approve_start_index_unknown_rule_raises() -> None:
     """Only the two documented rules are accepted."""
     with pytest.raises(ConfigError, match="start rule must be"):
-        approve_start_index([1.0, 2.0], 10, [1.0], target=0.05, confidence=0.95,
-                            rule="best")  # type: ignore[arg-type]
+        approve_start_index(
+            [1.0, 2.0],
+            10,
+            [1.0],
+            target=0.05,
+            confidence=0.95,
+            rule="best",  # type: ignore[arg-type]  # an invalid rule on purpose
+        )
 
 
 def _approve_example() -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +212,9 @@ def test_approve_sequence_hand_example_certifies_down_to_first_failure() -> None
     scores, labels = _approve_example()
     grid = [2.0, 6.9, 7.0, 9.0]
 
-    evidence = approve_side_evidence(scores, labels, grid, target=0.05,
-                                     confidence=0.95, start_index=3)
+    evidence = approve_side_evidence(
+        scores, labels, grid, target=0.05, confidence=0.95, start_index=3
+    )
 
     assert binomial_p_value(0, 100, 0.05) <= 0.05 < binomial_p_value(6, 166, 0.05)
     assert evidence.n.tolist() == [200, 166, 166, 100]
@@ -211,6 +224,17 @@ def test_approve_sequence_hand_example_certifies_down_to_first_failure() -> None
     assert evidence.certificate().threshold == 9.0
 
 
+@pytest.mark.parametrize(("n", "certified"), [(58, False), (59, True)])
+def test_certify_approve_side_zero_errors_boundary_at_59(
+    n: int, certified: bool
+) -> None:
+    """Error-free approvals certify 5% at 95% from 59 documents, not from 58."""
+    cert = certify_approve_side([9.0] * n, [1] * n, [9.0], target=0.05, confidence=0.95)
+
+    assert cert.certified is certified
+    assert cert.threshold == (9.0 if certified else None)
+
+
 def test_approve_sequence_stops_even_if_a_later_threshold_would_pass() -> None:
     """Fixed-sequence testing certifies nothing after the first failure."""
     # Threshold 8 has 3 errors in 60 (fails); threshold 5 has 3 in 400 (would pass).
@@ -218,8 +242,9 @@ def test_approve_sequence_stops_even_if_a_later_threshold_would_pass() -> None:
     labels = np.array([1] * 60 + [0] * 3 + [1] * 340 + [0] * 100)
     grid = [1.0, 5.0, 8.0, 9.0]
 
-    evidence = approve_side_evidence(scores, labels, grid, target=0.05,
-                                     confidence=0.95, start_index=3)
+    evidence = approve_side_evidence(
+        scores, labels, grid, target=0.05, confidence=0.95, start_index=3
+    )
 
     assert binomial_p_value(3, 403, 0.05) <= 0.05
     assert evidence.certified.tolist() == [False, False, False, True]
@@ -231,8 +256,9 @@ def test_certify_approve_side_uncertified_reports_labels_needed() -> None:
     scores = np.array([9.0] * 40 + [3.0] * 60)
     labels = np.array([1] * 40 + [0] * 60)
 
-    cert = certify_approve_side(scores, labels, [3.0, 9.0], target=0.05,
-                                confidence=0.95)
+    cert = certify_approve_side(
+        scores, labels, [3.0, 9.0], target=0.05, confidence=0.95
+    )
 
     assert cert.threshold is None
     assert not cert.certified
@@ -273,8 +299,9 @@ def test_reject_sequence_hand_example() -> None:
 
 def test_certify_reject_side_no_relevant_cannot_certify() -> None:
     """Without relevant calibration documents the reject side stays off."""
-    cert = certify_reject_side([1.0, 2.0], [0, 0], [1.0, 2.0], target=0.05,
-                               confidence=0.95)
+    cert = certify_reject_side(
+        [1.0, 2.0], [0, 0], [1.0, 2.0], target=0.05, confidence=0.95
+    )
 
     assert (cert.threshold, cert.certified, cert.n) == (None, False, 0)
 
@@ -282,18 +309,20 @@ def test_certify_reject_side_no_relevant_cannot_certify() -> None:
 def test_side_evidence_certificate_of_uncertified_index_raises() -> None:
     """Asking for the certificate of an untested threshold is refused."""
     scores, labels = _approve_example()
-    evidence = approve_side_evidence(scores, labels, [2.0, 9.0], target=0.05,
-                                     confidence=0.95, start_index=1)
+    evidence = approve_side_evidence(
+        scores, labels, [2.0, 9.0], target=0.05, confidence=0.95, start_index=1
+    )
 
-    with pytest.raises(DataError, match="threshold 2.0 was not certified"):
+    with pytest.raises(DataError, match=r"threshold 2\.0 was not certified"):
         evidence.certificate(0)
 
 
 def test_approve_side_evidence_start_outside_grid_raises() -> None:
     """An explicit start must be a grid position."""
     with pytest.raises(DataError, match="start_index 5 is outside the grid of 2"):
-        approve_side_evidence([1.0], [1], [1.0, 2.0], target=0.05, confidence=0.95,
-                              start_index=5)
+        approve_side_evidence(
+            [1.0], [1], [1.0, 2.0], target=0.05, confidence=0.95, start_index=5
+        )
 
 
 def _true_rates(shape: float, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -327,16 +356,26 @@ def test_certificates_control_family_wise_error_in_simulation(
         scores, labels = calibrated(rng, n, shape=shape, decimals=None)
         fit_scores, fit_labels = calibrated(rng, n, shape=shape, decimals=None)
         approve = certify_approve_side(
-            scores, labels, grid, target=target, confidence=confidence,
-            start_scores=fit_scores, start_labels=fit_labels,
+            scores,
+            labels,
+            grid,
+            target=target,
+            confidence=confidence,
+            start_scores=fit_scores,
+            start_labels=fit_labels,
         )
-        reject = certify_reject_side(scores, labels, grid, target=target,
-                                     confidence=confidence)
+        reject = certify_reject_side(
+            scores, labels, grid, target=target, confidence=confidence
+        )
         if approve.threshold is not None:
             certified += 1
-            misses["approve"] += true_far[np.searchsorted(grid, approve.threshold)] > target
+            misses["approve"] += (
+                true_far[np.searchsorted(grid, approve.threshold)] > target
+            )
         if reject.threshold is not None:
-            misses["reject"] += true_frr[np.searchsorted(grid, reject.threshold)] > target
+            misses["reject"] += (
+                true_frr[np.searchsorted(grid, reject.threshold)] > target
+            )
         approved = np.array([(scores >= g).sum() for g in grid])
         wrong = np.array([((scores >= g) & (labels == 0)).sum() for g in grid])
         naive_ok = np.flatnonzero((approved > 0) & (wrong <= target * approved))

@@ -60,8 +60,11 @@ def _assert_matches_brute_force(
     }
     for name, actual in pairs.items():
         np.testing.assert_allclose(
-            np.ma.filled(actual.astype(float), np.nan), expected[name],
-            rtol=0, atol=1e-12, err_msg=name,
+            np.ma.filled(actual.astype(float), np.nan),
+            expected[name],
+            rtol=0,
+            atol=1e-12,
+            err_msg=name,
         )
 
 
@@ -158,7 +161,7 @@ def test_sweep_at_invalid_pair_raises() -> None:
     """Asking for reject >= approve names both thresholds."""
     sweep = sweep_threshold_pairs([3.0, 7.0], [0, 1], [2.0, 8.0])
 
-    with pytest.raises(DataError, match="reject threshold 8.0 must be below approve"):
+    with pytest.raises(DataError, match=r"reject threshold 8\.0 must be below approve"):
         sweep.at(1, 0)
 
 
@@ -167,7 +170,7 @@ def test_sweep_index_of_finds_grid_values_only() -> None:
     sweep = sweep_threshold_pairs([3.0, 7.0], [0, 1], threshold_grid())
 
     assert sweep.index_of(0.3) == 3
-    with pytest.raises(DataError, match="0.35 is not on the sweep's grid"):
+    with pytest.raises(DataError, match=r"0\.35 is not on the sweep's grid"):
         sweep.index_of(0.35)
 
 
@@ -235,10 +238,20 @@ def test_operating_point_sides_off_decide_nothing() -> None:
     neither = operating_point(scores, labels, None, None)
 
     assert approve_only == OperatingPoint(
-        reject_threshold=None, approve_threshold=9.0, n=4, n_relevant=2,
-        approved=2, false_approved=1, rejected=0, false_rejected=0,
-        human_workload=2, automation=0.5, far=0.5, frr=0.0,
-        rejected_relevant_share=0.0, human_share=0.5,
+        reject_threshold=None,
+        approve_threshold=9.0,
+        n=4,
+        n_relevant=2,
+        approved=2,
+        false_approved=1,
+        rejected=0,
+        false_rejected=0,
+        human_workload=2,
+        automation=0.5,
+        far=0.5,
+        frr=0.0,
+        rejected_relevant_share=0.0,
+        human_share=0.5,
     )
     assert (reject_only.rejected, reject_only.false_rejected) == (1, 0)
     assert (neither.human_workload, neither.automation) == (4, 0.0)
@@ -253,5 +266,5 @@ def test_operating_point_empty_data_gives_zeros() -> None:
 
 def test_operating_point_reject_not_below_approve_raises() -> None:
     """reject must be strictly below approve."""
-    with pytest.raises(DataError, match="reject threshold 5.0 must be below approve"):
+    with pytest.raises(DataError, match=r"reject threshold 5\.0 must be below approve"):
         operating_point([1.0], [0], 5.0, 5.0)

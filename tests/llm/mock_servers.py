@@ -197,6 +197,7 @@ class ScriptedLlmServer:
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
                                         name=type(self).__name__, daemon=True)
         self._thread.start()
 
@@ -244,6 +245,9 @@ class ScriptedLlmServer:
                     server._serve(self)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test); nothing to answer
+                except Exception as err:  # a bug in the mock must fail the test
+                    server._problem(f"mock server error: {err!r}")
+                    server._send_json(self, 500, {"error": repr(err)})
 
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's hook name
                 server._problem(f"unexpected GET {self.path}")
@@ -382,7 +386,7 @@ class AnthropicMockServer(ScriptedLlmServer):
             "unauthorized": (401, "authentication_error", {}),
             "invalid_request": (400, "invalid_request_error", {}),
         }
-        if mode in errors:
+        if isinstance(mode, str) and mode in errors:
             status, kind, extra = errors[mode]
             return self._send_json(handler, status, _a_error(kind, mode), extra)
         if mode == "slow":
@@ -593,7 +597,7 @@ class OpenAIMockServer(ScriptedLlmServer):
             "unauthorized": (401, "invalid_request_error", "invalid_api_key", {}),
             "invalid_request": (400, "invalid_request_error", None, {}),
         }
-        if mode in errors:
+        if isinstance(mode, str) and mode in errors:
             status, kind, code, extra = errors[mode]
             return self._send_json(handler, status, _o_error(kind, code, mode), extra)
         if mode == "slow":

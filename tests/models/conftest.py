@@ -43,7 +43,9 @@ def read_label_collection(name: str, n_docs: int, *, seed: int = 0) -> LabelledP
             ids.append(domain["domain_id"])
             descriptions.append(domain["description"])
             texts.append(text)
-            labels.append(int(bool(set(document["labels"]) & set(domain["relevant_labels"]))))
+            labels.append(
+                int(bool(set(document["labels"]) & set(domain["relevant_labels"])))
+            )
     return LabelledPairs(ScoringPairs(ids, descriptions, texts), np.array(labels))
 
 
@@ -60,7 +62,9 @@ def ag_news_fit() -> LabelledPairs:
 
 
 @pytest.fixture(scope="session")
-def fitted_classifier(encoder: SentenceEncoder, ag_news_fit: LabelledPairs) -> CalibratedScorer:
+def fitted_classifier(
+    encoder: SentenceEncoder, ag_news_fit: LabelledPairs
+) -> CalibratedScorer:
     """The embedding classifier, calibrated on the AG News fit slice."""
     from heysh.models.factory import build_scorer
 
@@ -90,8 +94,12 @@ class KeywordEncoder:
                 if word in self.TOPICS:
                     out[row, self.TOPICS.index(word)] += 1.0
                 else:
-                    seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
-                    out[row] += 0.3 * np.random.default_rng(seed).standard_normal(self.dim)
+                    seed = int.from_bytes(
+                        hashlib.sha256(word.encode()).digest()[:4], "little"
+                    )
+                    out[row] += 0.05 * np.random.default_rng(seed).standard_normal(
+                        self.dim
+                    )
             norm = np.linalg.norm(out[row])
             if norm > 0:
                 out[row] /= norm

@@ -111,7 +111,7 @@ def test_embedding_cache_unwritable_path_raises_model_error(tmp_path: Path) -> N
     blocker.write_text("not a folder")
     cache = EmbeddingCache(blocker / "emb.sqlite")
 
-    with pytest.raises(ModelError, match="cannot open the embedding cache .*file"):
+    with pytest.raises(ModelError, match=r"cannot open the embedding cache .*file"):
         cache.get_many(["k"])
 
 

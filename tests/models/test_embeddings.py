@@ -15,7 +15,9 @@ from heysh.models.embedding_cache import EmbeddingCache
 from heysh.models.embeddings import DEFAULT_MODEL_ID, SentenceEncoder, count_windows
 
 SPORT = "The striker scored twice as the home side won the league match in extra time."
-COOKING = "Whisk the eggs with sugar, fold in the flour and bake the cake for forty minutes."
+COOKING = (
+    "Whisk the eggs with sugar, fold in the flour and bake the cake for forty minutes."
+)
 
 
 class CountingModel:
@@ -31,7 +33,9 @@ class CountingModel:
 
 
 @pytest.fixture
-def counting(encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch) -> CountingModel:
+def counting(
+    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch
+) -> CountingModel:
     """Wrap the real model's encode (shared by every encoder in the process)."""
     model = encoder.model
     wrapper = CountingModel(model.encode)
@@ -117,7 +121,9 @@ def test_encode_long_text_uses_every_window(encoder: SentenceEncoder) -> None:
     tail = " ".join([COOKING] * 12)
     head_words = " ".join(f"{head} {tail}".split()[:160])
 
-    full, first_window, cooking = encoder.encode([f"{head} {tail}", head_words, COOKING])
+    full, first_window, cooking = encoder.encode(
+        [f"{head} {tail}", head_words, COOKING]
+    )
 
     assert float(full @ first_window) < 0.95
     assert float(full @ cooking) > float(first_window @ cooking) + 0.1

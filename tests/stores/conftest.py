@@ -125,9 +125,7 @@ def _harness(
     request: pytest.FixtureRequest, open_store: Callable[[], Any], server: bool
 ) -> Iterator[StoreHarness]:
     name = request.param
-    harness = StoreHarness(
-        name, open_store, _restart_command(name) if server else None
-    )
+    harness = StoreHarness(name, open_store, _restart_command(name) if server else None)
     yield harness
     harness.close()
 
@@ -139,23 +137,31 @@ def uid() -> str:
 
 
 @pytest.fixture(params=["lance", _server_param("weaviate")])
-def vector_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+def vector_harness(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StoreHarness]:
     """Every vector index adapter, opened by URL."""
     if request.param == "lance":
         url = f"lance://{tmp_path / 'vectors'}"
     else:
         url = os.environ[SERVER_URL_VARS[request.param]]
-    yield from _harness(request, lambda: open_vector_index(url), request.param != "lance")
+    yield from _harness(
+        request, lambda: open_vector_index(url), request.param != "lance"
+    )
 
 
 @pytest.fixture(params=["kuzu", _server_param("neo4j")])
-def graph_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+def graph_harness(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StoreHarness]:
     """Every knowledge graph adapter, opened by URL."""
     if request.param == "kuzu":
         url = f"kuzu://{tmp_path / 'graph'}"
     else:
         url = os.environ[SERVER_URL_VARS[request.param]]
-    yield from _harness(request, lambda: open_knowledge_graph(url), request.param != "kuzu")
+    yield from _harness(
+        request, lambda: open_knowledge_graph(url), request.param != "kuzu"
+    )
 
 
 @pytest.fixture(params=["sqlite", _server_param("postgresql")])
@@ -167,18 +173,24 @@ def metadata_harness(
         url = f"sqlite:///{tmp_path / 'heysh.db'}"
     else:
         url = os.environ[SERVER_URL_VARS[request.param]]
-    yield from _harness(request, lambda: open_metadata_store(url), request.param != "sqlite")
+    yield from _harness(
+        request, lambda: open_metadata_store(url), request.param != "sqlite"
+    )
 
 
 @pytest.fixture(params=["folder"])
-def archive_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+def archive_harness(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StoreHarness]:
     """Every archive adapter, opened by URL."""
     url = f"file://{tmp_path / 'archive'}"
     yield from _harness(request, lambda: open_archive(url), server=False)
 
 
 @pytest.fixture(params=["folder"])
-def blob_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+def blob_harness(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[StoreHarness]:
     """Every blob store adapter, opened by URL."""
     url = f"file://{tmp_path / 'blobs'}"
     yield from _harness(request, lambda: open_blob_store(url), server=False)
@@ -218,6 +230,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if reporter is not None:
         reporter.write("\n")
         reporter.write_sep(
-            "=", f"store contract suite ran on no adapter for: {', '.join(idle)}", red=True
+            "=",
+            f"store contract suite ran on no adapter for: {', '.join(idle)}",
+            red=True,
         )
     session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -50,7 +50,8 @@ def run_server_script(name: str, subcommand: str, timeout_s: float = 300.0) -> s
         ) from err
     if done.returncode != 0:
         raise ServerScriptError(
-            f"{script.name} {subcommand} exited {done.returncode}:\n{done.stderr[-4000:]}"
+            f"{script.name} {subcommand} exited {done.returncode}:\n"
+            f"{done.stderr[-4000:]}"
         )
     return done.stdout.strip()
 
@@ -61,8 +62,7 @@ def is_script_server(name: str) -> bool:
     True when ``HEYSH_TEST_<NAME>_URL`` equals the script's ``url`` output
     and the script reports the server running.
     """
-    script, variable = SERVER_SCRIPTS[name]
-    url = os.environ.get(variable)
+    url = os.environ.get(SERVER_SCRIPTS[name][1])
     if not url:
         return False
     try:

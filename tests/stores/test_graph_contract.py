@@ -28,7 +28,9 @@ def test_graph_upsert_same_id_twice_keeps_one_document_with_new_topics(
     graph.upsert_document(
         GraphDocument(f"{uid}-a", f"{uid}-d", "old", ["x", "y"], "ann", "bo")
     )
-    graph.upsert_document(GraphDocument(f"{uid}-a", f"{uid}-d", "new", ["z", " y "], "cy"))
+    graph.upsert_document(
+        GraphDocument(f"{uid}-a", f"{uid}-d", "new", ["z", " y "], "cy")
+    )
 
     assert graph.count_documents() - before == 1
     assert graph.get_document(f"{uid}-a") == GraphDocument(
@@ -44,10 +46,12 @@ def test_graph_concurrent_writers_leave_one_document_each(graph_harness, uid):
     start = threading.Barrier(20)
 
     def write(writer: int) -> None:
-        start.wait()
+        start.wait(timeout=60)
         for i in range(5):
             graph.upsert_document(
-                GraphDocument(f"{uid}-{i}", f"{uid}-d", f"w{writer}", ["t", f"t{i}"], "ann")
+                GraphDocument(
+                    f"{uid}-{i}", f"{uid}-d", f"w{writer}", ["t", f"t{i}"], "ann"
+                )
             )
 
     with ThreadPoolExecutor(20) as pool:
@@ -58,7 +62,13 @@ def test_graph_concurrent_writers_leave_one_document_each(graph_harness, uid):
         ("t", f"t{i}") for i in range(5)
     ]
     assert graph.domain_topics(f"{uid}-d") == [
-        ("t", 5), ("t0", 1), ("t1", 1), ("t2", 1), ("t3", 1), ("t4", 1)]
+        ("t", 5),
+        ("t0", 1),
+        ("t1", 1),
+        ("t2", 1),
+        ("t3", 1),
+        ("t4", 1),
+    ]
 
 
 def test_graph_related_documents_share_topics_within_the_domain(graph_harness, uid):
@@ -73,7 +83,9 @@ def test_graph_related_documents_share_topics_within_the_domain(graph_harness, u
         ("d", domain, ["q"]),
         ("e", other, ["x", "y", "z"]),
     ]:
-        graph.upsert_document(GraphDocument(f"{uid}-{doc_id}", domain_id, topics=topics))
+        graph.upsert_document(
+            GraphDocument(f"{uid}-{doc_id}", domain_id, topics=topics)
+        )
 
     related = graph.related_documents(f"{uid}-a")
     top_one = graph.related_documents(f"{uid}-a", limit=1)
@@ -87,7 +99,11 @@ def test_graph_domain_topics_count_documents_per_topic(graph_harness, uid):
     """Check a domain's topics are counted, most frequent first, ties by name."""
     graph = graph_harness.store
     domain = f"{uid}-d"
-    for doc_id, topics in [("a", ["x", "y", "z"]), ("b", ["x", "y"]), ("c", ["x", "w"])]:
+    for doc_id, topics in [
+        ("a", ["x", "y", "z"]),
+        ("b", ["x", "y"]),
+        ("c", ["x", "w"]),
+    ]:
         graph.upsert_document(GraphDocument(f"{uid}-{doc_id}", domain, topics=topics))
     graph.upsert_document(GraphDocument(f"{uid}-o", f"{uid}-other", topics=["x"]))
 
@@ -98,7 +114,7 @@ def test_graph_domain_topics_count_documents_per_topic(graph_harness, uid):
 def test_graph_document_round_trips_unicode_large_title_and_empty_fields(
     graph_harness, uid
 ):
-    """Check Unicode ids and topics, a 1 MB title and empty users come back unchanged."""
+    """Check Unicode ids and topics, a 1 MB title and empty users round-trip."""
     graph = graph_harness.store
     document = GraphDocument(
         doc_id=f"{uid}-dok-åäö-🚀",
@@ -112,7 +128,12 @@ def test_graph_document_round_trips_unicode_large_title_and_empty_fields(
     graph.upsert_document(document)
 
     assert graph.get_document(document.doc_id) == GraphDocument(
-        document.doc_id, document.domain_id, MEGABYTE_TEXT, ("åäö", "مرحبا", "🚀"), "", ""
+        document.doc_id,
+        document.domain_id,
+        MEGABYTE_TEXT,
+        ("åäö", "مرحبا", "🚀"),
+        "",
+        "",
     )
     assert graph.get_document(f"{uid}-missing") is None
 
@@ -134,9 +155,11 @@ def test_graph_restart_loses_nothing_and_accepts_writes(graph_harness, uid):
             GraphDocument(f"{uid}-{i}", f"{uid}-d", f"t{i}", ["shared"], "ann", "bo")
         )
 
+    before_restart = graph_harness.store
     graph = graph_harness.restart_server()
     graph.upsert_document(GraphDocument(f"{uid}-after", f"{uid}-d", topics=["shared"]))
 
+    assert graph is not before_restart
     assert graph.count_documents() - before == 6
     assert graph.get_document(f"{uid}-3") == GraphDocument(
         f"{uid}-3", f"{uid}-d", "t3", ("shared",), "ann", "bo"

@@ -18,30 +18,42 @@ MEGABYTE_TEXT = UNICODE * (1_000_000 // len(UNICODE.encode()) + 1)
 
 def document(domain: str, doc_id: str = "doc", **changes) -> DocumentRow:
     values = dict(
-        doc_id=doc_id, domain_id=domain, uploader="ann", filename="rapport.pdf",
-        content_sha256="ab" * 32, size_bytes=1234, status="pending",
+        doc_id=doc_id,
+        domain_id=domain,
+        uploader="ann",
+        filename="rapport.pdf",
+        content_sha256="ab" * 32,
+        size_bytes=1234,
+        status="pending",
     )
     return DocumentRow(**{**values, **changes})
 
 
 def decision(domain: str, outcome: str = "approved", **changes) -> DecisionRow:
     values = dict(
-        doc_id="doc", domain_id=domain, outcome=outcome, decided_by="thresholds",
-        score=9.1, model_name="minilm", model_version="3",
+        doc_id="doc",
+        domain_id=domain,
+        outcome=outcome,
+        decided_by="thresholds",
+        score=9.1,
+        model_name="minilm",
+        model_version="3",
         thresholds={"auto_approve": 8.5, "auto_reject": 4.0},
     )
     return DecisionRow(**{**values, **changes})
 
 
-def in_parallel(function, arguments, workers: int) -> list:
-    """Run ``function`` over ``arguments`` from ``workers`` threads started together."""
-    start = threading.Barrier(workers)
+def in_parallel(function, arguments) -> list:
+    """Run ``function`` once per argument, each in its own thread, all started
+    together."""
+    arguments = list(arguments)
+    start = threading.Barrier(len(arguments))
 
     def call(argument):
-        start.wait()
+        start.wait(timeout=60)
         return function(argument)
 
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(len(arguments)) as pool:
         return list(pool.map(call, arguments))
 
 
@@ -59,10 +71,16 @@ def test_metadata_domain_upsert_twice_keeps_one_updated_domain(metadata_harness,
     domain = store.get_domain(f"{uid}-d")
     ids = [d["domain_id"] for d in store.list_domains()]
 
-    assert {k: domain[k] for k in ("domain_id", "name", "description", "config_json",
-                                    "language")} == {
-        "domain_id": f"{uid}-d", "name": "Ny domän 🚀", "description": "",
-        "config_json": '{"a": 2}', "language": "sv"}
+    assert {
+        k: domain[k]
+        for k in ("domain_id", "name", "description", "config_json", "language")
+    } == {
+        "domain_id": f"{uid}-d",
+        "name": "Ny domän 🚀",
+        "description": "",
+        "config_json": '{"a": 2}',
+        "language": "sv",
+    }
     assert ids.count(f"{uid}-d") == 1
     assert domain["created_at"].tzinfo is not None
     assert store.get_domain(f"{uid}-missing") is None
@@ -80,7 +98,10 @@ def test_metadata_membership_is_one_role_per_user(metadata_harness, uid):
     store.remove_membership(domain, "never-a-member")
 
     assert store.list_members(domain) == [("bo", "admin")]
-    assert (store.get_role(domain, "bo"), store.get_role(domain, "ann")) == ("admin", None)
+    assert (store.get_role(domain, "bo"), store.get_role(domain, "ann")) == (
+        "admin",
+        None,
+    )
     with pytest.raises(DataError, match="role 'owner' is not one of"):
         store.set_membership(domain, "dan", "owner")
 
@@ -105,8 +126,13 @@ def test_metadata_document_round_trips_unicode_and_empty_field(metadata_harness,
     store = metadata_harness.store
     created = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
     row = document(
-        f"{uid}-åäö", doc_id="dok-🚀-שלום", uploader="Åsa", filename=UNICODE + ".txt",
-        language="", flags=("מסמך", "åäö"), created_at=created,
+        f"{uid}-åäö",
+        doc_id="dok-🚀-שלום",
+        uploader="Åsa",
+        filename=UNICODE + ".txt",
+        language="",
+        flags=("מסמך", "åäö"),
+        created_at=created,
     )
 
     store.upsert_document(row)
@@ -140,8 +166,11 @@ def test_metadata_set_status_of_unknown_document_raises(metadata_harness, uid):
 def test_metadata_decision_is_recorded_once(metadata_harness, uid):
     """Check a second decision for a document changes nothing."""
     store = metadata_harness.store
-    first = decision(f"{uid}-d", reason=MEGABYTE_TEXT,
-                     decided_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    first = decision(
+        f"{uid}-d",
+        reason=MEGABYTE_TEXT,
+        decided_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
     store.record_decision(first)
     store.record_decision(decision(f"{uid}-d", outcome="rejected", decided_by="ann"))
 
@@ -152,10 +181,18 @@ def test_metadata_decision_is_recorded_once(metadata_harness, uid):
 def test_metadata_concurrent_decisions_keep_exactly_one(metadata_harness, uid):
     """Check 20 racing decisions for one document leave exactly one of them."""
     store = metadata_harness.store
-    rows = [decision(f"{uid}-d", outcome=f"o{i}", decided_by=f"u{i}", score=None,
-                     decided_at=datetime(2024, 1, 1, tzinfo=UTC)) for i in range(20)]
+    rows = [
+        decision(
+            f"{uid}-d",
+            outcome=f"o{i}",
+            decided_by=f"u{i}",
+            score=None,
+            decided_at=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+        for i in range(20)
+    ]
 
-    in_parallel(store.record_decision, rows, workers=20)
+    in_parallel(store.record_decision, rows)
 
     assert store.get_decision(f"{uid}-d", "doc") in rows
 
@@ -166,26 +203,60 @@ def test_metadata_vote_is_one_per_voter_and_replaced(metadata_harness, uid):
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     vote = VoteRow("doc", f"{uid}-d", "ann", "controller", True, "", voted_at=t0)
     store.record_vote(vote)
-    store.record_vote(VoteRow("doc", f"{uid}-d", "bo", "contributor", True, "👍",
-                              voted_at=t0 + timedelta(minutes=1)))
-    store.record_vote(VoteRow("doc", f"{uid}-d", "ann", "controller", False, "åäö",
-                              voted_at=t0 + timedelta(minutes=2)))
+    store.record_vote(
+        VoteRow(
+            "doc",
+            f"{uid}-d",
+            "bo",
+            "contributor",
+            True,
+            "👍",
+            voted_at=t0 + timedelta(minutes=1),
+        )
+    )
+    store.record_vote(
+        VoteRow(
+            "doc",
+            f"{uid}-d",
+            "ann",
+            "controller",
+            False,
+            "åäö",
+            voted_at=t0 + timedelta(minutes=2),
+        )
+    )
 
     assert store.list_votes(f"{uid}-d", "doc") == [
-        VoteRow("doc", f"{uid}-d", "bo", "contributor", True, "👍",
-                voted_at=t0 + timedelta(minutes=1)),
-        VoteRow("doc", f"{uid}-d", "ann", "controller", False, "åäö",
-                voted_at=t0 + timedelta(minutes=2)),
+        VoteRow(
+            "doc",
+            f"{uid}-d",
+            "bo",
+            "contributor",
+            True,
+            "👍",
+            voted_at=t0 + timedelta(minutes=1),
+        ),
+        VoteRow(
+            "doc",
+            f"{uid}-d",
+            "ann",
+            "controller",
+            False,
+            "åäö",
+            voted_at=t0 + timedelta(minutes=2),
+        ),
     ]
 
 
 def test_metadata_concurrent_votes_of_one_voter_keep_one(metadata_harness, uid):
     """Check 20 racing votes by one voter leave one vote."""
     store = metadata_harness.store
-    votes = [VoteRow("doc", f"{uid}-d", "ann", "controller", i % 2 == 0, f"c{i}")
-             for i in range(20)]
+    votes = [
+        VoteRow("doc", f"{uid}-d", "ann", "controller", i % 2 == 0, f"c{i}")
+        for i in range(20)
+    ]
 
-    in_parallel(store.record_vote, votes, workers=20)
+    in_parallel(store.record_vote, votes)
 
     assert len(store.list_votes(f"{uid}-d", "doc")) == 1
 
@@ -199,7 +270,7 @@ def test_metadata_round_robin_concurrent_claims_are_a_fair_permutation(
     keys = [f"wf-{i}" for i in range(50)]
 
     indices = in_parallel(
-        lambda key: store.next_round_robin_index(f"{uid}-d", pool_size, key), keys, 20
+        lambda key: store.next_round_robin_index(f"{uid}-d", pool_size, key), keys
     )
     again = [store.next_round_robin_index(f"{uid}-d", pool_size, key) for key in keys]
 
@@ -213,8 +284,9 @@ def test_metadata_round_robin_same_key_racing_takes_one_position(metadata_harnes
     domain = f"{uid}-d"
     first = store.next_round_robin_index(domain, 4, "wf-0")
 
-    same = in_parallel(lambda _: store.next_round_robin_index(domain, 4, "wf-1"),
-                       range(20), 20)
+    same = in_parallel(
+        lambda _: store.next_round_robin_index(domain, 4, "wf-1"), range(20)
+    )
     following = store.next_round_robin_index(domain, 4, "wf-2")
 
     assert (first, set(same), following) == (0, {1}, 2)
@@ -243,9 +315,11 @@ def test_metadata_restart_loses_nothing_and_accepts_writes(metadata_harness, uid
     store.record_decision(decision(domain, decided_at=datetime(2024, 1, 1, tzinfo=UTC)))
     claims = [store.next_round_robin_index(domain, 3, f"wf-{i}") for i in range(4)]
 
+    before_restart = metadata_harness.store
     store = metadata_harness.restart_server()
     store.record_vote(VoteRow("doc", domain, "ann", "admin", True))
 
+    assert store is not before_restart
     assert claims == [0, 1, 2, 0]
     assert store.get_domain(domain)["name"] == "D"
     assert store.get_role(domain, "ann") == "admin"

@@ -34,7 +34,11 @@ def test_vector_upsert_same_id_twice_keeps_one_object(vector_harness, uid):
     index.upsert(VectorRecord(doc_id="a", domain_id=domain, vector=unit(1), text="one"))
     index.upsert(
         VectorRecord(
-            doc_id="a", domain_id=domain, vector=unit(0, 1), text="two", metadata={"v": 2}
+            doc_id="a",
+            domain_id=domain,
+            vector=unit(0, 1),
+            text="two",
+            metadata={"v": 2},
         )
     )
 
@@ -55,7 +59,7 @@ def test_vector_concurrent_writers_leave_one_object_each(vector_harness, uid):
             VectorRecord(doc_id=f"doc{i}", domain_id=domain, vector=unit(1, i, writer))
             for i in range(5)
         ]
-        start.wait()
+        start.wait(timeout=60)
         if writer % 2:
             return index.upsert_batch(records)
         for record in records:
@@ -95,8 +99,14 @@ def test_vector_search_never_returns_another_domains_document(
     index = vector_harness.store
     mine, theirs = f"{uid}-a", f"{uid}-{other}"
     index.upsert_batch(
-        [VectorRecord(doc_id=f"m{i}", domain_id=mine, vector=unit(1, i)) for i in range(3)]
-        + [VectorRecord(doc_id=f"t{i}", domain_id=theirs, vector=unit(1)) for i in range(3)]
+        [
+            VectorRecord(doc_id=f"m{i}", domain_id=mine, vector=unit(1, i))
+            for i in range(3)
+        ]
+        + [
+            VectorRecord(doc_id=f"t{i}", domain_id=theirs, vector=unit(1))
+            for i in range(3)
+        ]
     )
 
     mine_hits = index.search(mine, unit(1), limit=50)
@@ -123,7 +133,9 @@ def test_vector_search_orders_by_cosine_similarity(vector_harness, uid):
     hits = index.search(domain, unit(2), limit=2)
 
     assert [h.doc_id for h in hits] == ["same", "diagonal"]
-    assert [h.similarity for h in hits] == pytest.approx([1.0, math.sqrt(0.5)], abs=1e-5)
+    assert [h.similarity for h in hits] == pytest.approx(
+        [1.0, math.sqrt(0.5)], abs=1e-5
+    )
 
 
 def test_vector_record_round_trips_unicode_large_text_and_empty_field(
@@ -135,7 +147,10 @@ def test_vector_record_round_trips_unicode_large_text_and_empty_field(
     text = MEGABYTE_TEXT
     metadata = {"title": UNICODE, "note": "", "pages": 3, "approved": True, "w": 0.25}
     record = VectorRecord(
-        doc_id="dok-åäö-🚀-שלום", domain_id=domain, vector=unit(0.5, -2), text=text,
+        doc_id="dok-åäö-🚀-שלום",
+        domain_id=domain,
+        vector=unit(0.5, -2),
+        text=text,
         metadata=metadata,
     )
 
@@ -143,7 +158,10 @@ def test_vector_record_round_trips_unicode_large_text_and_empty_field(
     stored = index.get(domain, record.doc_id)
 
     assert (stored.doc_id, stored.domain_id, stored.text) == (
-        record.doc_id, domain, text)
+        record.doc_id,
+        domain,
+        text,
+    )
     assert dict(stored.metadata) == metadata
     assert [type(v) for v in stored.metadata.values()] == [str, str, int, bool, float]
     assert stored.vector == pytest.approx(unit(0.5, -2), abs=1e-6)
@@ -170,10 +188,15 @@ def test_vector_batch_with_one_invalid_record_reports_exactly_it(
     index.upsert(VectorRecord(doc_id="seed", domain_id=domain, vector=unit(1)))
     template, reason_word = INVALID[case]
     bad = VectorRecord(
-        doc_id=template.doc_id, domain_id=domain, vector=template.vector,
+        doc_id=template.doc_id,
+        domain_id=domain,
+        vector=template.vector,
         metadata=template.metadata,
     )
-    good = [VectorRecord(doc_id=f"g{i}", domain_id=domain, vector=unit(1, i)) for i in range(4)]
+    good = [
+        VectorRecord(doc_id=f"g{i}", domain_id=domain, vector=unit(1, i))
+        for i in range(4)
+    ]
 
     failures = index.upsert_batch([good[0], good[1], bad, good[2], good[3]])
 
@@ -181,7 +204,12 @@ def test_vector_batch_with_one_invalid_record_reports_exactly_it(
     assert reason_word in failures[0].reason
     assert index.count(domain) == 5
     assert sorted(h.doc_id for h in index.search(domain, unit(1), limit=10)) == [
-        "g0", "g1", "g2", "g3", "seed"]
+        "g0",
+        "g1",
+        "g2",
+        "g3",
+        "seed",
+    ]
 
 
 def test_vector_upsert_invalid_record_raises_data_error(vector_harness, uid):
@@ -199,14 +227,21 @@ def test_vector_restart_loses_nothing_and_accepts_writes(vector_harness, uid):
     """Check documents written before a restart remain and new writes succeed."""
     domain = f"{uid}-d"
     vector_harness.store.upsert_batch(
-        [VectorRecord(doc_id=f"d{i}", domain_id=domain, vector=unit(1, i), text=f"t{i}")
-         for i in range(10)]
+        [
+            VectorRecord(
+                doc_id=f"d{i}", domain_id=domain, vector=unit(1, i), text=f"t{i}"
+            )
+            for i in range(10)
+        ]
     )
 
+    before_restart = vector_harness.store
     index = vector_harness.restart_server()
     index.upsert(VectorRecord(doc_id="after", domain_id=domain, vector=unit(0, 1)))
 
+    assert index is not before_restart
     assert index.count(domain) == 11
     assert [index.get(domain, f"d{i}").text for i in range(10)] == [
-        f"t{i}" for i in range(10)]
+        f"t{i}" for i in range(10)
+    ]
     assert index.search(domain, unit(0, 1), limit=1)[0].doc_id == "after"

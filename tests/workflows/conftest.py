@@ -7,18 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.review_stack import ReviewStack, fast_test_model
+from tests.review_stack import ReviewStack, fast_test_model, shared_encoder
 from tests.temporal_server import TemporalDevServer
 
 
 @pytest.fixture(scope="session")
 def encoder() -> Any:
     """The bundled MiniLM encoder, loaded once per session."""
-    from heysh.models.embeddings import SentenceEncoder
-
-    encoder = SentenceEncoder()
-    encoder.encode(["warm up"])
-    return encoder
+    return shared_encoder()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,415 @@
+"""End-to-end review throughput of the local stack, against the yardstick workflow.
+
+Usage::
+
+    python benchmarks/bench_review.py [--collection ag-news] [--documents 1000]
+        [--concurrency 50] [--yardstick-workflows 600]
+        [--sqlite-profile wal-normal] [--yardstick-only] [--profile-sample 60]
+
+What it does, in one run on one Temporal dev server:
+
+1. Starts the local stack (``heysh.stack.start_stack``) in a throwaway
+   ``HEYSH_HOME`` on free ports: the dev server and three worker processes,
+   one per type, with the yardstick workers enabled (``HEYSH_ENABLE_YARDSTICK=1``).
+2. Times the yardstick (six trivial activities, two per task queue) at
+   ``--concurrency`` workflows in flight: workflows per second.
+3. Creates the collection's domains (default thresholds, the AI as gray-zone
+   controller over a pool of two controllers, so every review finishes) and
+   submits ``--documents`` distinct non-empty texts of the collection, each
+   text as the uploaded body, the i-th to the (i mod k)-th domain, at the same
+   concurrency, each through ``heysh.client.submit_document`` and waited for
+   to the end of its review: documents per second end to end, outcome counts
+   per decision, and agreement of the outcome with the collection's labels.
+4. Times the yardstick again (the machine is shared; the two yardstick runs
+   bracket the review, and their mean is the reference).
+5. Reads the histories of a sample of reviews: per activity, the mean time
+   from scheduled to started (queue and dispatch) and from started to
+   completed (the work), to show where the time goes.
+
+Prints machine and date and appends one JSON line to
+``benchmarks/results/review.jsonl`` (``--yardstick-only`` runs, used to
+compare the dev server's SQLite profiles, go to
+``benchmarks/results/temporal_sqlite.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import logging
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO / ".." / "shared" / "datasets"
+RESULTS = REPO / "benchmarks" / "results"
+GOAL_RATIO = 0.7
+CONTROLLERS = ("controller-1", "controller-2")
+UPLOADER = "uploader"
+
+
+def main() -> int:
+    args = parse_args()
+    from heysh.config import load_settings
+    from heysh.logging_setup import setup_logging
+    from heysh.stack import StackOptions, start_stack, stop_stack
+
+    setup_logging(level=logging.WARNING)
+    home = Path(args.home or tempfile.mkdtemp(prefix="heysh-bench-")).resolve()
+    ports = [free_port() for _ in range(4)]
+    os.environ["HEYSH_HOME"] = str(home)
+    os.environ["HEYSH_TEMPORAL_ADDRESS"] = f"127.0.0.1:{ports[0]}"
+    settings = load_settings()
+    options = StackOptions(
+        ui_port=0, health_ports=tuple(ports[1:]), pragma_profile=args.sqlite_profile,
+        extra_env={"HEYSH_ENABLE_YARDSTICK": "1"},
+    )
+    machine = describe_machine()
+    say(f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load "
+        f"{machine['load_1m']}, {machine['platform']}")
+    say(f"date:    {machine['date']}")
+    say(f"home:    {home}; SQLite profile {args.sqlite_profile}")
+    started = time.monotonic()
+    start_stack(settings, options)
+    say(f"stack up in {time.monotonic() - started:.0f}s")
+    try:
+        result = asyncio.run(run_benchmark(args, settings))
+    finally:
+        stop_stack(settings, grace_s=30.0)
+    result = {"date": machine["date"], "machine": machine,
+              "sqlite_profile": args.sqlite_profile, **result}
+    result["machine"]["load_1m_after"] = round(os.getloadavg()[0], 2)
+    target = RESULTS / ("temporal_sqlite.jsonl" if args.yardstick_only
+                        else "review.jsonl")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "a") as out:
+        out.write(json.dumps(result) + "\n")
+    say(f"appended to {target.relative_to(REPO)}")
+    # The Temporal client's threads may abort the interpreter's teardown
+    # (temporalio/sdk-python#300); everything is written, so skip it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--collection", default="ag-news",
+                        help="a folder of ../shared/datasets (default ag-news)")
+    parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50,
+                        help="workflows in flight, for both the review and the "
+                        "yardstick (default 50)")
+    parser.add_argument("--yardstick-workflows", type=int, default=600,
+                        help="yardstick workflows per timed run (default 600)")
+    parser.add_argument("--sqlite-profile", default="wal-normal",
+                        help="dev server SQLite profile: wal-normal, wal, default")
+    parser.add_argument("--yardstick-only", action="store_true",
+                        help="time only the yardstick (to compare SQLite profiles)")
+    parser.add_argument("--yardstick-rounds", type=int, default=2,
+                        help="timed yardstick runs with --yardstick-only")
+    parser.add_argument("--profile-sample", type=int, default=60,
+                        help="reviews whose histories are read for the profile")
+    parser.add_argument("--home", help="HEYSH_HOME to use (default: a new temp dir)")
+    return parser.parse_args()
+
+
+async def run_benchmark(args: argparse.Namespace, settings: Any) -> dict[str, Any]:
+    from heysh.client import connect_client
+
+    client = await connect_client(settings)
+    await time_yardstick(client, args.concurrency * 2, args.concurrency, "warm-up")
+    if args.yardstick_only:
+        rounds = [await time_yardstick(client, args.yardstick_workflows,
+                                       args.concurrency, f"round {i + 1}")
+                  for i in range(args.yardstick_rounds)]
+        rates = [r["workflows_per_s"] for r in rounds]
+        return {"kind": "yardstick-only", "concurrency": args.concurrency,
+                "yardstick": {"rounds": rounds,
+                              "workflows_per_s": round(statistics.mean(rates), 2)}}
+
+    before = await time_yardstick(client, args.yardstick_workflows, args.concurrency,
+                                  "before the review")
+    review = await time_reviews(client, settings, args)
+    after = await time_yardstick(client, args.yardstick_workflows, args.concurrency,
+                                 "after the review")
+    reference = statistics.mean([before["workflows_per_s"], after["workflows_per_s"]])
+    ratio = review["documents_per_s"] / reference
+    say(f"ratio:   review {review['documents_per_s']:.2f} docs/s / yardstick "
+        f"{reference:.2f} wf/s = {ratio:.2f}x (goal >= {GOAL_RATIO}x)")
+    profile = await profile_reviews(client, review.pop("workflow_ids"),
+                                    args.profile_sample)
+    write_profile(profile)
+    return {
+        "kind": "review", "collection": args.collection,
+        "concurrency": args.concurrency,
+        "yardstick": {"before": before, "after": after,
+                      "workflows_per_s": round(reference, 2)},
+        "review": review, "ratio": round(ratio, 3), "goal_ratio": GOAL_RATIO,
+        "profile": profile,
+    }
+
+
+# --- yardstick ------------------------------------------------------------------
+
+
+async def time_yardstick(
+    client: Any, count: int, concurrency: int, label: str
+) -> dict[str, Any]:
+    from heysh.stack.yardstick import (
+        WORKFLOW_NAME,
+        YardstickInput,
+        yardstick_queue,
+    )
+
+    run = uuid.uuid4().hex[:8]
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(index: int) -> None:
+        async with gate:
+            begun = time.monotonic()
+            await client.execute_workflow(
+                WORKFLOW_NAME, YardstickInput(token=str(index)),
+                id=f"yardstick-{run}-{index}", task_queue=yardstick_queue("general"),
+                result_type=str,
+            )
+            latencies.append(time.monotonic() - begun)
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(i) for i in range(count)))
+    elapsed = time.monotonic() - started
+    result = {"workflows": count, "elapsed_s": round(elapsed, 2),
+              "workflows_per_s": round(count / elapsed, 2), **quantiles(latencies)}
+    say(f"yardstick ({label}): {count} workflows in {elapsed:.1f}s = "
+        f"{count / elapsed:.2f} wf/s, p50 {result['latency_p50_s']}s")
+    return result
+
+
+# --- review ---------------------------------------------------------------------
+
+
+async def time_reviews(
+    client: Any, settings: Any, args: argparse.Namespace
+) -> dict[str, Any]:
+    from heysh.client import submit_document, wait_for_result
+    from heysh.stores.factory import open_blob_store, open_metadata_store, store_urls
+    from heysh.workflows.review import ReviewOptions
+
+    domains = load_domains(args.collection)
+    documents = load_documents(args.collection, args.documents)
+    urls = store_urls(settings)
+    metadata = open_metadata_store(urls.metadata)
+    blobs = open_blob_store(urls.blobs)
+    create_domains(metadata, domains)
+    stores = _Stores(metadata=metadata, blobs=blobs)
+    options = ReviewOptions(task_queue_suffix=settings.task_queue_suffix)
+    gate = asyncio.Semaphore(args.concurrency)
+    outcomes: Counter[str] = Counter()
+    agreement: Counter[str] = Counter()
+    latencies: list[float] = []
+    workflow_ids: list[str] = []
+    duplicates = 0
+
+    async def one(index: int, document: dict[str, Any]) -> None:
+        nonlocal duplicates
+        domain = domains[index % len(domains)]
+        async with gate:
+            begun = time.monotonic()
+            submitted = await submit_document(
+                client, stores, domain["domain_id"], document["text"].encode("utf-8"),
+                f"{document['id']}.txt", UPLOADER, options=options,
+            )
+            result = await wait_for_result(client, domain["domain_id"],
+                                           submitted.doc_id)
+            latencies.append(time.monotonic() - begun)
+        duplicates += submitted.already_existed
+        workflow_ids.append(submitted.workflow_id)
+        outcomes[f"{result.outcome} by {result.decided_by}"] += 1
+        relevant = bool(set(document["labels"]) & set(domain["relevant_labels"]))
+        agreement[f"{result.outcome} / {'relevant' if relevant else 'not relevant'}"] += 1
+
+    say(f"review:  {len(documents)} {args.collection} documents over "
+        f"{len(domains)} domains, {args.concurrency} in flight")
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(one(i, d) for i, d in enumerate(documents)))
+    finally:
+        metadata.close()
+    elapsed = time.monotonic() - started
+    rate = len(documents) / elapsed
+    result = {
+        "documents": len(documents), "domains": len(domains),
+        "elapsed_s": round(elapsed, 2), "documents_per_s": round(rate, 2),
+        **quantiles(latencies), "outcomes": dict(sorted(outcomes.items())),
+        "outcome_vs_label": dict(sorted(agreement.items())),
+        "already_existed": duplicates, "workflow_ids": workflow_ids,
+    }
+    say(f"review:  {len(documents)} documents in {elapsed:.1f}s = {rate:.2f} docs/s, "
+        f"p50 {result['latency_p50_s']}s, p95 {result['latency_p95_s']}s")
+    for name, count in result["outcomes"].items():
+        say(f"  {name:32} {count}")
+    for name, count in result["outcome_vs_label"].items():
+        say(f"  {name:32} {count}")
+    return result
+
+
+class _Stores:
+    """The two stores submission needs."""
+
+    def __init__(self, metadata: Any, blobs: Any) -> None:
+        self.metadata = metadata
+        self.blobs = blobs
+
+
+def load_domains(collection: str) -> list[dict[str, Any]]:
+    path = DATASETS / collection / "domains.jsonl"
+    with open(path) as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def load_documents(collection: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` documents with a distinct, non-empty text."""
+    seen: set[str] = set()
+    documents = []
+    with open(DATASETS / collection / "documents.jsonl") as lines:
+        for line in lines:
+            document = json.loads(line)
+            text = document["text"].strip()
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            documents.append(document)
+            if len(documents) == count:
+                return documents
+    raise SystemExit(f"{collection} has only {len(documents)} distinct documents")
+
+
+def create_domains(metadata: Any, domains: list[dict[str, Any]]) -> None:
+    """Default thresholds, the AI deciding the gray zone, a pool of two."""
+    from heysh.domain import validate_domain_config
+
+    config = validate_domain_config({"use_ai_controller": True,
+                                     "controller_pool": list(CONTROLLERS)})
+    for domain in domains:
+        metadata.upsert_domain(domain["domain_id"], domain["name"],
+                               domain["description"], config.model_dump_json(),
+                               domain.get("lang", "en"))
+        metadata.set_membership(domain["domain_id"], UPLOADER, "contributor")
+        for controller in CONTROLLERS:
+            metadata.set_membership(domain["domain_id"], controller, "controller")
+
+
+# --- profile --------------------------------------------------------------------
+
+
+async def profile_reviews(
+    client: Any, workflow_ids: list[str], sample: int
+) -> dict[str, Any]:
+    """Mean queue wait and run time per activity over a sample of reviews."""
+    from temporalio.api.enums.v1 import EventType
+
+    waits: dict[str, list[float]] = defaultdict(list)
+    runs: dict[str, list[float]] = defaultdict(list)
+    totals: list[float] = []
+    step = max(1, len(workflow_ids) // max(sample, 1))
+    for workflow_id in workflow_ids[::step][:sample]:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        names: dict[int, str] = {}
+        scheduled: dict[int, float] = {}
+        started: dict[int, float] = {}
+        first = last = None
+        for event in history.events:
+            at = event.event_time.ToDatetime().timestamp()
+            first = at if first is None else first
+            last = at
+            kind = EventType.Name(event.event_type)
+            if kind == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED":
+                attrs = event.activity_task_scheduled_event_attributes
+                names[event.event_id] = attrs.activity_type.name
+                scheduled[event.event_id] = at
+            elif kind == "EVENT_TYPE_ACTIVITY_TASK_STARTED":
+                key = event.activity_task_started_event_attributes.scheduled_event_id
+                started[key] = at
+                waits[names[key]].append(at - scheduled[key])
+            elif kind == "EVENT_TYPE_ACTIVITY_TASK_COMPLETED":
+                key = event.activity_task_completed_event_attributes.scheduled_event_id
+                runs[names[key]].append(at - started.get(key, scheduled[key]))
+        if first is not None and last is not None:
+            totals.append(last - first)
+    return {
+        "reviews": len(totals),
+        "mean_review_s": round(statistics.mean(totals), 3) if totals else None,
+        "activities": {
+            name: {"count": len(runs[name]),
+                   "mean_wait_ms": round(1000 * statistics.mean(waits[name]), 1),
+                   "mean_run_ms": round(1000 * statistics.mean(runs[name]), 1)}
+            for name in sorted(runs)
+        },
+    }
+
+
+def write_profile(profile: dict[str, Any]) -> None:
+    say(f"profile: {profile['reviews']} review histories, mean review "
+        f"{profile['mean_review_s']}s from start to close")
+    say(f"  {'activity':36} {'count':>5} {'wait ms':>9} {'run ms':>9}")
+    for name, row in profile["activities"].items():
+        say(f"  {name:36} {row['count']:5} {row['mean_wait_ms']:9.1f} "
+            f"{row['mean_run_ms']:9.1f}")
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def quantiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"latency_p50_s": 0.0, "latency_p95_s": 0.0}
+    return {
+        "latency_p50_s": round(ordered[len(ordered) // 2], 3),
+        "latency_p95_s": round(ordered[min(len(ordered) - 1,
+                                           int(0.95 * len(ordered)))], 3),
+    }
+
+
+def describe_machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "platform": platform.platform(), "python": platform.python_version(),
+        "cpu": cpu, "cpus": os.cpu_count(),
+        "load_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

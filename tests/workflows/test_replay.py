@@ -1,0 +1,74 @@
+"""Replay the committed review histories against the current workflow code.
+
+A change to ``DocumentReviewWorkflow`` that would break running reviews (a
+step added, removed or reordered without versioning) fails here. Record new
+histories with ``HEYSH_RECORD_HISTORIES=1 pytest tests/workflows/test_review.py``
+after a deliberate, versioned change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from heysh.workflows.review import WORKFLOW_NAME, DocumentReviewWorkflow, ReviewInput
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def load_histories() -> list[WorkflowHistory]:
+    return [
+        WorkflowHistory.from_json(path.stem, path.read_text())
+        for path in sorted(HISTORIES.glob("*.json"))
+    ]
+
+
+async def replay_all(replayer: Replayer, histories: list[WorkflowHistory]) -> dict:
+    async def stream() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
+    results = await replayer.replay_workflows(stream(), raise_on_replay_failure=False)
+    return dict(results.replay_failures)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class _ReorderedReviewWorkflow:
+    """The review with its first step changed: what an unversioned edit does."""
+
+    @workflow.run
+    async def run(self, review: ReviewInput) -> None:
+        await workflow.execute_activity(
+            "assess_document_relevance", review,
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+
+
+def test_replay_committed_histories_replay_without_nondeterminism() -> None:
+    """Every committed history replays on the current workflow code."""
+    histories = load_histories()
+    replayer = Replayer(workflows=[DocumentReviewWorkflow])
+
+    failures = asyncio.run(replay_all(replayer, histories))
+
+    assert len(histories) == 7
+    assert failures == {}
+
+
+def test_replay_reordered_workflow_fails_on_committed_history() -> None:
+    """A workflow whose steps differ from the history is caught by replay."""
+    histories = load_histories()[:1]
+    replayer = Replayer(workflows=[_ReorderedReviewWorkflow])
+
+    failures = asyncio.run(replay_all(replayer, histories))
+
+    assert len(failures) == 1
+    failure = next(iter(failures.values()))
+    assert isinstance(failure, workflow.NondeterminismError)
+    assert "scheduled event 'store_document_metadata' does not match" in str(failure)
