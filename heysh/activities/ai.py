@@ -9,7 +9,6 @@ is what lets one AI worker keep up with many review workflows.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -94,6 +93,10 @@ class AiActivities:
         encoder: Embeds documents for the vector index.
         batch_max_size: Most documents per model call.
         batch_wait_s: How long an idle model waits for more documents.
+        llm_factory: Builds the LLM client for a model id ("" for the
+            provider's default), or returns None when no LLM is configured
+            (``heysh.models.llm_client.configured_llm_client``); None means
+            agent tasks are refused.
     """
 
     def __init__(
@@ -104,8 +107,11 @@ class AiActivities:
         encoder: TextEncoder,
         batch_max_size: int = 64,
         batch_wait_s: float = 0.005,
+        llm_factory: Callable[[str], Any] | None = None,
     ) -> None:
         self._blobs = blobs
+        self._llm_factory = llm_factory
+        self._llms: dict[str, Any] = {}
         self._models = models
         self._encoder = encoder
         self.scoring = MicroBatcher(
@@ -132,7 +138,7 @@ class AiActivities:
     ) -> c.AssessRelevanceResult:
         """Score the document against its domain's description (0-10)."""
         text = await self._read_text(request.text_key)
-        scored_text = text[:MAX_SCORED_CHARS]
+        scored_text = text
         if request.model_override:
             model = await asyncio.to_thread(
                 self._models.for_override, request.model_override
@@ -197,37 +203,42 @@ class AiActivities:
     async def execute_ai_agent_activity(
         self, request: c.AgentTaskInput
     ) -> c.AgentTaskResult:
-        """Run a generic AI task through ``heysh.ai.agent.run_agent_task``.
-
-        ``run_agent_task(prompt=..., input=..., output_schema=..., model=...)``
-        (sync or async) returns a mapping with ``output``, ``model_name`` and
-        ``model_version``.
+        """Run a generic AI task through ``heysh.ai.agent.run_agent_task_detailed``.
 
         Raises:
             ApplicationError: non-retryable, type ``NoLlmConfigured``, when no
-                LLM integration is installed.
+                LLM integration is installed or configured; non-retryable,
+                type ``InvalidActivityInput``, for an invalid schema, an answer
+                still invalid after repair, or a request the provider rejects.
+                Rate limits and overloads raise normally, so Temporal retries.
         """
         try:
-            from heysh.ai.agent import run_agent_task
+            from heysh.ai import agent
+            from heysh.models.llm_client import LlmRequestRejectedError
         except ModuleNotFoundError:
-            raise ApplicationError(
-                "no LLM configured: execute_ai_agent_activity needs heysh.ai.agent "
-                "(the llm extra) and a provider key in the environment",
-                type=c.NO_LLM_ERROR, non_retryable=True,
-            ) from None
-        if not request.prompt.strip():
-            raise _invalid("prompt is empty; describe the task to perform")
-        outcome = run_agent_task(
-            prompt=request.prompt, input=request.input,
-            output_schema=request.output_schema, model=request.model,
-        )
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
+            raise _no_llm("heysh.ai.agent is not installed (the llm extra)") from None
+        llm = self._llm_for(request.model)
+        if llm is None:
+            raise _no_llm("set ANTHROPIC_API_KEY or OPENAI_API_KEY for the AI worker")
+        try:
+            result = await asyncio.to_thread(
+                agent.run_agent_task_detailed, request.prompt, request.input,
+                request.output_schema, llm=llm,
+            )
+        except (agent.AgentSchemaError, agent.AgentOutputInvalidError,
+                LlmRequestRejectedError) as err:
+            raise _invalid(f"agent task failed for good: {err}") from err
         return c.AgentTaskResult(
-            output=dict(outcome["output"]),
-            model_name=str(outcome.get("model_name", "")),
-            model_version=str(outcome.get("model_version", "")),
+            output=dict(result.output), model_name=result.model,
+            model_version=result.model,
         )
+
+    def _llm_for(self, model: str) -> Any:
+        if self._llm_factory is None:
+            return None
+        if model not in self._llms:
+            self._llms[model] = self._llm_factory(model)
+        return self._llms[model]
 
     async def _read_text(self, key: str) -> str:
         if not key:
@@ -272,6 +283,13 @@ def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored]:
             clipped = min(max(float(score), SCORE_MIN), SCORE_MAX)
             results[i] = _Scored(score=clipped, latency_s=latency_s)
     return [r for r in results if r is not None]
+
+
+def _no_llm(how_to_fix: str) -> ApplicationError:
+    return ApplicationError(
+        f"no LLM configured for execute_ai_agent_activity: {how_to_fix}",
+        type=c.NO_LLM_ERROR, non_retryable=True,
+    )
 
 
 def _invalid(message: str) -> ApplicationError:

@@ -9,9 +9,10 @@ Uniqueness constraints on the four keys are created at start-up
 those keys inside managed transactions (``session.execute_write``): the
 driver retries a transaction that fails with a transient error, deadlocks
 included, or on a lost connection, for up to ``retry_timeout_s``. A document's
-upsert first bumps its ``version`` property, which takes the node's write lock
-for the rest of the transaction, so concurrent upserts of one document run one
-after the other and the last one's relationships are the only ones left.
+upsert (one Cypher statement) first bumps its ``version`` property, which
+takes the node's write lock for the rest of the transaction, so concurrent
+upserts of one document run one after the other and the last one's
+relationships are the only ones left.
 
 The driver keeps a connection pool and replaces connections broken by a
 server restart; reads also run as managed transactions, so they are retried
@@ -57,28 +58,25 @@ _CONSTRAINTS = (
     "CREATE CONSTRAINT heysh_user_id IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE",
 )
 
-# One statement per step of an upsert, all in one transaction. The first
-# changes a property on every call, which takes the document's write lock.
-_LOCK_DOCUMENT = (
-    "MERGE (d:Document {id: $id}) "
-    "SET d.version = coalesce(d.version, 0) + 1, "
-    "d.domain_id = $domain, d.title = $title"
-)
-_DETACH_DOCUMENT = (
-    "MATCH (d:Document {id: $id}) "
-    "OPTIONAL MATCH (d)-[r:IN_DOMAIN|HAS_TOPIC]->() DELETE r "
-    "WITH DISTINCT d "
-    "OPTIONAL MATCH (d)<-[s:UPLOADED|REVIEWED]-() DELETE s"
-)
-_LINK_DOMAIN_AND_TOPICS = (
-    "MATCH (d:Document {id: $id}) "
-    "MERGE (m:Domain {id: $domain}) CREATE (d)-[:IN_DOMAIN]->(m) "
-    "WITH d UNWIND $topics AS name "
-    "MERGE (t:Topic {name: name}) CREATE (d)-[:HAS_TOPIC]->(t)"
-)
-_LINK_USER = (
-    "MATCH (d:Document {id: $id}) MERGE (u:User {id: $user}) CREATE (u)-[:%s]->(d)"
-)
+# An upsert is one statement (one round trip). Its first clause changes a
+# property on every call, which takes the document's write lock before the old
+# relationships are read and deleted.
+_UPSERT_DOCUMENT = """
+MERGE (d:Document {id: $id})
+SET d.version = coalesce(d.version, 0) + 1, d.domain_id = $domain, d.title = $title
+WITH d
+OPTIONAL MATCH (d)-[old:IN_DOMAIN|HAS_TOPIC]->()
+DELETE old
+WITH DISTINCT d
+OPTIONAL MATCH (d)<-[old:UPLOADED|REVIEWED]-()
+DELETE old
+WITH DISTINCT d
+MERGE (m:Domain {id: $domain})
+CREATE (d)-[:IN_DOMAIN]->(m)
+FOREACH (name IN $topics | MERGE (t:Topic {name: name}) CREATE (d)-[:HAS_TOPIC]->(t))
+FOREACH (user IN $uploaders | MERGE (u:User {id: user}) CREATE (u)-[:UPLOADED]->(d))
+FOREACH (user IN $reviewers | MERGE (u:User {id: user}) CREATE (u)-[:REVIEWED]->(d))
+"""
 
 
 def _normalise_topics(topics: Sequence[str]) -> list[str]:
@@ -334,16 +332,15 @@ def _upsert_document(
     tx: ManagedTransaction, document: GraphDocument, topics: list[str]
 ) -> None:
     """One upsert as a transaction function; the driver may run it again."""
-    key = {"id": document.doc_id, "domain": document.domain_id}
-    tx.run(_LOCK_DOCUMENT, key, title=document.title).consume()
-    tx.run(_DETACH_DOCUMENT, key).consume()
-    tx.run(_LINK_DOMAIN_AND_TOPICS, key, topics=topics).consume()
-    for user, relationship in (
-        (document.uploader, "UPLOADED"),
-        (document.reviewer, "REVIEWED"),
-    ):
-        if user:
-            tx.run(_LINK_USER % relationship, key, user=user).consume()
+    tx.run(
+        _UPSERT_DOCUMENT,
+        id=document.doc_id,
+        domain=document.domain_id,
+        title=document.title,
+        topics=topics,
+        uploaders=[document.uploader] if document.uploader else [],
+        reviewers=[document.reviewer] if document.reviewer else [],
+    ).consume()
 
 
 def open_neo4j_graph(url: str) -> Neo4jKnowledgeGraph:

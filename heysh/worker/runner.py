@@ -300,9 +300,17 @@ class WorkerStack:
             encoder=self._encoder,
             batch_max_size=self.settings.model_batch_max_size,
             batch_wait_s=self.settings.model_batch_wait_ms / 1000.0,
+            llm_factory=self._llm_factory,
         )
         self.activity_objects[AI] = activities
         return activities
+
+    def _llm_factory(self, model: str) -> Any:
+        try:
+            from heysh.models.llm_client import configured_llm_client
+        except ModuleNotFoundError:
+            return None
+        return configured_llm_client(self.settings, model=model)
 
     def _storage_activities(self) -> Any:
         from heysh.activities.storage import StorageActivities

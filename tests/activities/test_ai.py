@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import types
 from typing import Any
 
 import numpy as np
@@ -172,7 +171,7 @@ def test_agent_task_without_llm_module_is_non_retryable(
 ) -> None:
     """Without heysh.ai.agent the agent activity fails at once, naming the cause."""
     monkeypatch.setitem(sys.modules, "heysh.ai.agent", None)
-    activities = make_activities(stores, model)
+    activities = make_activities(stores, model, llm_factory=lambda name: object())
     request = c.AgentTaskInput(prompt="Classify", input={"x": 1}, output_schema={})
 
     with pytest.raises(ApplicationError, match="no LLM configured") as info:
@@ -183,27 +182,62 @@ def test_agent_task_without_llm_module_is_non_retryable(
     assert info.value.type == c.NO_LLM_ERROR
 
 
-def test_agent_task_calls_run_agent_task_when_available(
+def test_agent_task_without_configured_llm_is_non_retryable(
+    stores: Stores, model: CountingModel
+) -> None:
+    """With no provider key the agent activity fails at once, saying what to set."""
+    activities = make_activities(stores, model, llm_factory=lambda name: None)
+    request = c.AgentTaskInput(prompt="Classify", input={"x": 1}, output_schema={})
+
+    with pytest.raises(ApplicationError, match="set ANTHROPIC_API_KEY") as info:
+        asyncio.run(ActivityEnvironment().run(
+            activities.execute_ai_agent_activity, request))
+
+    assert info.value.type == c.NO_LLM_ERROR
+
+
+def test_agent_task_returns_the_agents_validated_output(
     stores: Stores, model: CountingModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With heysh.ai.agent present the activity returns its structured output."""
-    calls: list[dict[str, Any]] = []
+    """The activity hands prompt, input and schema to the agent and returns its answer."""
+    from heysh.ai import agent
 
-    async def run_agent_task(**kwargs: Any) -> dict[str, Any]:
-        calls.append(kwargs)
-        return {"output": {"label": "yes"}, "model_name": "claude", "model_version": "x"}
+    calls: list[tuple[Any, ...]] = []
+    llm = object()
 
-    fake = types.ModuleType("heysh.ai.agent")
-    fake.run_agent_task = run_agent_task  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "heysh.ai.agent", fake)
-    activities = make_activities(stores, model)
+    def fake_detailed(instructions: str, input: Any, schema: Any, *, llm: Any) -> Any:
+        calls.append((instructions, input, schema, llm))
+        return agent.AgentResult(output={"label": "yes"}, model="claude-x",
+                                 tokens_in=10, tokens_out=2, cost_usd=0.0, calls=1)
+
+    monkeypatch.setattr(agent, "run_agent_task_detailed", fake_detailed)
+    activities = make_activities(stores, model, llm_factory=lambda name: llm)
     request = c.AgentTaskInput(prompt="Classify", input={"x": 1},
                                output_schema={"type": "object"}, model="m")
 
     result = asyncio.run(ActivityEnvironment().run(
         activities.execute_ai_agent_activity, request))
 
-    assert result == c.AgentTaskResult(output={"label": "yes"}, model_name="claude",
-                                       model_version="x")
-    assert calls == [{"prompt": "Classify", "input": {"x": 1},
-                      "output_schema": {"type": "object"}, "model": "m"}]
+    assert result == c.AgentTaskResult(output={"label": "yes"}, model_name="claude-x",
+                                       model_version="claude-x")
+    assert calls == [("Classify", {"x": 1}, {"type": "object"}, llm)]
+
+
+def test_agent_task_invalid_schema_is_non_retryable(
+    stores: Stores, model: CountingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent error that a retry cannot fix ends the activity without retries."""
+    from heysh.ai import agent
+
+    def bad_schema(*args: Any, **kwargs: Any) -> Any:
+        raise agent.AgentSchemaError("output_schema is not a JSON schema")
+
+    monkeypatch.setattr(agent, "run_agent_task_detailed", bad_schema)
+    activities = make_activities(stores, model, llm_factory=lambda name: object())
+    request = c.AgentTaskInput(prompt="Classify", input={}, output_schema={"type": 3})
+
+    with pytest.raises(ApplicationError, match="agent task failed for good") as info:
+        asyncio.run(ActivityEnvironment().run(
+            activities.execute_ai_agent_activity, request))
+
+    assert info.value.non_retryable

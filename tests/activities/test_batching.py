@@ -27,6 +27,25 @@ def test_micro_batcher_groups_concurrent_items_into_one_call() -> None:
     assert batcher.mean_batch_size == 25.0
 
 
+def test_micro_batcher_waits_for_items_arriving_shortly_after() -> None:
+    """Items arriving a few milliseconds apart, within max_wait_s, share one call."""
+    calls: list[list[int]] = []
+    batcher = MicroBatcher(lambda items: calls.append(items) or items,
+                           max_batch=64, max_wait_s=0.2)
+
+    async def trickle() -> list[int]:
+        tasks = []
+        for i in range(5):
+            tasks.append(asyncio.create_task(batcher.submit(i)))
+            await asyncio.sleep(0.01)
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(trickle())
+
+    assert results == [0, 1, 2, 3, 4]
+    assert calls == [[0, 1, 2, 3, 4]]
+
+
 def test_micro_batcher_respects_max_batch() -> None:
     """No call receives more than max_batch items."""
     calls: list[int] = []

@@ -1,0 +1,69 @@
+"""The research commands run end to end as a user would type them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.research_fixtures import run_heysh
+
+pytestmark = pytest.mark.e2e
+
+
+def _env(tmp_path: Path, cache_root: Path) -> dict[str, str]:
+    return {"HEYSH_HOME": str(tmp_path / "home"), "HEYSH_CACHE_ROOT": str(cache_root),
+            "MLFLOW_TRACKING_URI": ""}
+
+
+def test_evaluate_real_collection_slice_end_to_end(
+        tmp_path: Path, session_cache_root: Path, shared_datasets: Path) -> None:
+    """`heysh evaluate` on a slice of SweFAQ prints the table and writes summary.json."""
+    out = tmp_path / "out"
+
+    run = run_heysh("evaluate", "--data", str(shared_datasets / "swefaq"),
+                    "--max-documents", "200", "--max-domains", "4", "--output",
+                    str(out), "--no-progress", env=_env(tmp_path, session_cache_root))
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dataset"]["name"] == "swefaq"
+    assert summary["dataset"]["domains"] == 4
+    assert "embedding-classifier" in run.stdout
+    assert f"summary: {out / 'summary.json'}" in run.stdout
+    assert summary["registered"]["version"] == "1"
+    for domain in summary["domains"].values():
+        assert domain["scope"] in {"per-domain", "pooled"} or ";" in domain["scope"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "no/such/place.csv"], "no/such/place.csv"),
+        (["--data", "demo", "--models", "lexical,telepathy"], "telepathy"),
+        (["--data", "demo", "--false-approve", "0"], "false_approve"),
+        (["--experiment", "no-such-experiment.yaml"], "no-such-experiment.yaml"),
+    ],
+)
+def test_evaluate_bad_input_is_one_clear_line(
+        tmp_path: Path, session_cache_root: Path, args: list[str],
+        message: str) -> None:
+    """Bad input exits 1 with a one-line error naming the problem, no traceback."""
+    run = run_heysh("evaluate", *args, "--no-progress",
+                    env=_env(tmp_path, session_cache_root))
+
+    assert run.returncode == 1
+    error_lines = [line for line in run.stderr.splitlines()
+                   if line.startswith("heysh: error:")]
+    assert len(error_lines) == 1 and message in error_lines[0]
+    assert "Traceback" not in run.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    """`heysh --help` names the research commands."""
+    run = run_heysh("--help")
+
+    assert run.returncode == 0
+    for command in ("evaluate", "promote", "pipeline", "mlflow-ui", "lab"):
+        assert command in run.stdout
