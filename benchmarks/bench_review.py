@@ -72,12 +72,16 @@ def main() -> int:
     os.environ["HEYSH_TEMPORAL_ADDRESS"] = f"127.0.0.1:{ports[0]}"
     settings = load_settings()
     options = StackOptions(
-        ui_port=0, health_ports=tuple(ports[1:]), pragma_profile=args.sqlite_profile,
+        ui_port=0,
+        health_ports=tuple(ports[1:]),
+        pragma_profile=args.sqlite_profile,
         extra_env={"HEYSH_ENABLE_YARDSTICK": "1"},
     )
     machine = describe_machine()
-    say(f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load "
-        f"{machine['load_1m']}, {machine['platform']}")
+    say(
+        f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load "
+        f"{machine['load_1m']}, {machine['platform']}"
+    )
     say(f"date:    {machine['date']}")
     say(f"home:    {home}; SQLite profile {args.sqlite_profile}")
     started = time.monotonic()
@@ -87,11 +91,16 @@ def main() -> int:
         result = asyncio.run(run_benchmark(args, settings))
     finally:
         stop_stack(settings, grace_s=30.0)
-    result = {"date": machine["date"], "machine": machine,
-              "sqlite_profile": args.sqlite_profile, **result}
+    result = {
+        "date": machine["date"],
+        "machine": machine,
+        "sqlite_profile": args.sqlite_profile,
+        **result,
+    }
     result["machine"]["load_1m_after"] = round(os.getloadavg()[0], 2)
-    target = RESULTS / ("temporal_sqlite.jsonl" if args.yardstick_only
-                        else "review.jsonl")
+    target = RESULTS / (
+        "temporal_sqlite.jsonl" if args.yardstick_only else "review.jsonl"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "a") as out:
         out.write(json.dumps(result) + "\n")
@@ -105,22 +114,46 @@ def main() -> int:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--collection", default="ag-news",
-                        help="a folder of ../shared/datasets (default ag-news)")
+    parser.add_argument(
+        "--collection",
+        default="ag-news",
+        help="a folder of ../shared/datasets (default ag-news)",
+    )
     parser.add_argument("--documents", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=50,
-                        help="workflows in flight, for both the review and the "
-                        "yardstick (default 50)")
-    parser.add_argument("--yardstick-workflows", type=int, default=600,
-                        help="yardstick workflows per timed run (default 600)")
-    parser.add_argument("--sqlite-profile", default="wal-normal",
-                        help="dev server SQLite profile: wal-normal, wal, default")
-    parser.add_argument("--yardstick-only", action="store_true",
-                        help="time only the yardstick (to compare SQLite profiles)")
-    parser.add_argument("--yardstick-rounds", type=int, default=2,
-                        help="timed yardstick runs with --yardstick-only")
-    parser.add_argument("--profile-sample", type=int, default=60,
-                        help="reviews whose histories are read for the profile")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=50,
+        help="workflows in flight, for both the review and the yardstick (default 50)",
+    )
+    parser.add_argument(
+        "--yardstick-workflows",
+        type=int,
+        default=600,
+        help="yardstick workflows per timed run (default 600)",
+    )
+    parser.add_argument(
+        "--sqlite-profile",
+        default="wal-normal",
+        help="dev server SQLite profile: wal-normal, wal, default",
+    )
+    parser.add_argument(
+        "--yardstick-only",
+        action="store_true",
+        help="time only the yardstick (to compare SQLite profiles)",
+    )
+    parser.add_argument(
+        "--yardstick-rounds",
+        type=int,
+        default=2,
+        help="timed yardstick runs with --yardstick-only",
+    )
+    parser.add_argument(
+        "--profile-sample",
+        type=int,
+        default=60,
+        help="reviews whose histories are read for the profile",
+    )
     parser.add_argument("--home", help="HEYSH_HOME to use (default: a new temp dir)")
     return parser.parse_args()
 
@@ -131,32 +164,51 @@ async def run_benchmark(args: argparse.Namespace, settings: Any) -> dict[str, An
     client = await connect_client(settings)
     await time_yardstick(client, args.concurrency * 2, args.concurrency, "warm-up")
     if args.yardstick_only:
-        rounds = [await time_yardstick(client, args.yardstick_workflows,
-                                       args.concurrency, f"round {i + 1}")
-                  for i in range(args.yardstick_rounds)]
+        rounds = [
+            await time_yardstick(
+                client, args.yardstick_workflows, args.concurrency, f"round {i + 1}"
+            )
+            for i in range(args.yardstick_rounds)
+        ]
         rates = [r["workflows_per_s"] for r in rounds]
-        return {"kind": "yardstick-only", "concurrency": args.concurrency,
-                "yardstick": {"rounds": rounds,
-                              "workflows_per_s": round(statistics.mean(rates), 2)}}
+        return {
+            "kind": "yardstick-only",
+            "concurrency": args.concurrency,
+            "yardstick": {
+                "rounds": rounds,
+                "workflows_per_s": round(statistics.mean(rates), 2),
+            },
+        }
 
-    before = await time_yardstick(client, args.yardstick_workflows, args.concurrency,
-                                  "before the review")
+    before = await time_yardstick(
+        client, args.yardstick_workflows, args.concurrency, "before the review"
+    )
     review = await time_reviews(client, settings, args)
-    after = await time_yardstick(client, args.yardstick_workflows, args.concurrency,
-                                 "after the review")
+    after = await time_yardstick(
+        client, args.yardstick_workflows, args.concurrency, "after the review"
+    )
     reference = statistics.mean([before["workflows_per_s"], after["workflows_per_s"]])
     ratio = review["documents_per_s"] / reference
-    say(f"ratio:   review {review['documents_per_s']:.2f} docs/s / yardstick "
-        f"{reference:.2f} wf/s = {ratio:.2f}x (goal >= {GOAL_RATIO}x)")
-    profile = await profile_reviews(client, review.pop("workflow_ids"),
-                                    args.profile_sample)
+    say(
+        f"ratio:   review {review['documents_per_s']:.2f} docs/s / yardstick "
+        f"{reference:.2f} wf/s = {ratio:.2f}x (goal >= {GOAL_RATIO}x)"
+    )
+    profile = await profile_reviews(
+        client, review.pop("workflow_ids"), args.profile_sample
+    )
     write_profile(profile)
     return {
-        "kind": "review", "collection": args.collection,
+        "kind": "review",
+        "collection": args.collection,
         "concurrency": args.concurrency,
-        "yardstick": {"before": before, "after": after,
-                      "workflows_per_s": round(reference, 2)},
-        "review": review, "ratio": round(ratio, 3), "goal_ratio": GOAL_RATIO,
+        "yardstick": {
+            "before": before,
+            "after": after,
+            "workflows_per_s": round(reference, 2),
+        },
+        "review": review,
+        "ratio": round(ratio, 3),
+        "goal_ratio": GOAL_RATIO,
         "profile": profile,
     }
 
@@ -181,8 +233,10 @@ async def time_yardstick(
         async with gate:
             begun = time.monotonic()
             await client.execute_workflow(
-                WORKFLOW_NAME, YardstickInput(token=str(index)),
-                id=f"yardstick-{run}-{index}", task_queue=yardstick_queue("general"),
+                WORKFLOW_NAME,
+                YardstickInput(token=str(index)),
+                id=f"yardstick-{run}-{index}",
+                task_queue=yardstick_queue("general"),
                 result_type=str,
             )
             latencies.append(time.monotonic() - begun)
@@ -190,10 +244,16 @@ async def time_yardstick(
     started = time.monotonic()
     await asyncio.gather(*(one(i) for i in range(count)))
     elapsed = time.monotonic() - started
-    result = {"workflows": count, "elapsed_s": round(elapsed, 2),
-              "workflows_per_s": round(count / elapsed, 2), **quantiles(latencies)}
-    say(f"yardstick ({label}): {count} workflows in {elapsed:.1f}s = "
-        f"{count / elapsed:.2f} wf/s, p50 {result['latency_p50_s']}s")
+    result = {
+        "workflows": count,
+        "elapsed_s": round(elapsed, 2),
+        "workflows_per_s": round(count / elapsed, 2),
+        **quantiles(latencies),
+    }
+    say(
+        f"yardstick ({label}): {count} workflows in {elapsed:.1f}s = "
+        f"{count / elapsed:.2f} wf/s, p50 {result['latency_p50_s']}s"
+    )
     return result
 
 
@@ -228,20 +288,30 @@ async def time_reviews(
         async with gate:
             begun = time.monotonic()
             submitted = await submit_document(
-                client, stores, domain["domain_id"], document["text"].encode("utf-8"),
-                f"{document['id']}.txt", UPLOADER, options=options,
+                client,
+                stores,
+                domain["domain_id"],
+                document["text"].encode("utf-8"),
+                f"{document['id']}.txt",
+                UPLOADER,
+                options=options,
             )
-            result = await wait_for_result(client, domain["domain_id"],
-                                           submitted.doc_id)
+            result = await wait_for_result(
+                client, domain["domain_id"], submitted.doc_id
+            )
             latencies.append(time.monotonic() - begun)
         duplicates += submitted.already_existed
         workflow_ids.append(submitted.workflow_id)
         outcomes[f"{result.outcome} by {result.decided_by}"] += 1
         relevant = bool(set(document["labels"]) & set(domain["relevant_labels"]))
-        agreement[f"{result.outcome} / {'relevant' if relevant else 'not relevant'}"] += 1
+        agreement[
+            f"{result.outcome} / {'relevant' if relevant else 'not relevant'}"
+        ] += 1
 
-    say(f"review:  {len(documents)} {args.collection} documents over "
-        f"{len(domains)} domains, {args.concurrency} in flight")
+    say(
+        f"review:  {len(documents)} {args.collection} documents over "
+        f"{len(domains)} domains, {args.concurrency} in flight"
+    )
     started = time.monotonic()
     try:
         await asyncio.gather(*(one(i, d) for i, d in enumerate(documents)))
@@ -250,14 +320,20 @@ async def time_reviews(
     elapsed = time.monotonic() - started
     rate = len(documents) / elapsed
     result = {
-        "documents": len(documents), "domains": len(domains),
-        "elapsed_s": round(elapsed, 2), "documents_per_s": round(rate, 2),
-        **quantiles(latencies), "outcomes": dict(sorted(outcomes.items())),
+        "documents": len(documents),
+        "domains": len(domains),
+        "elapsed_s": round(elapsed, 2),
+        "documents_per_s": round(rate, 2),
+        **quantiles(latencies),
+        "outcomes": dict(sorted(outcomes.items())),
         "outcome_vs_label": dict(sorted(agreement.items())),
-        "already_existed": duplicates, "workflow_ids": workflow_ids,
+        "already_existed": duplicates,
+        "workflow_ids": workflow_ids,
     }
-    say(f"review:  {len(documents)} documents in {elapsed:.1f}s = {rate:.2f} docs/s, "
-        f"p50 {result['latency_p50_s']}s, p95 {result['latency_p95_s']}s")
+    say(
+        f"review:  {len(documents)} documents in {elapsed:.1f}s = {rate:.2f} docs/s, "
+        f"p50 {result['latency_p50_s']}s, p95 {result['latency_p95_s']}s"
+    )
     for name, count in result["outcomes"].items():
         say(f"  {name:32} {count}")
     for name, count in result["outcome_vs_label"].items():
@@ -300,12 +376,17 @@ def create_domains(metadata: Any, domains: list[dict[str, Any]]) -> None:
     """Default thresholds, the AI deciding the gray zone, a pool of two."""
     from heysh.domain import validate_domain_config
 
-    config = validate_domain_config({"use_ai_controller": True,
-                                     "controller_pool": list(CONTROLLERS)})
+    config = validate_domain_config(
+        {"use_ai_controller": True, "controller_pool": list(CONTROLLERS)}
+    )
     for domain in domains:
-        metadata.upsert_domain(domain["domain_id"], domain["name"],
-                               domain["description"], config.model_dump_json(),
-                               domain.get("lang", "en"))
+        metadata.upsert_domain(
+            domain["domain_id"],
+            domain["name"],
+            domain["description"],
+            config.model_dump_json(),
+            domain.get("lang", "en"),
+        )
         metadata.set_membership(domain["domain_id"], UPLOADER, "contributor")
         for controller in CONTROLLERS:
             metadata.set_membership(domain["domain_id"], controller, "controller")
@@ -352,21 +433,27 @@ async def profile_reviews(
         "reviews": len(totals),
         "mean_review_s": round(statistics.mean(totals), 3) if totals else None,
         "activities": {
-            name: {"count": len(runs[name]),
-                   "mean_wait_ms": round(1000 * statistics.mean(waits[name]), 1),
-                   "mean_run_ms": round(1000 * statistics.mean(runs[name]), 1)}
+            name: {
+                "count": len(runs[name]),
+                "mean_wait_ms": round(1000 * statistics.mean(waits[name]), 1),
+                "mean_run_ms": round(1000 * statistics.mean(runs[name]), 1),
+            }
             for name in sorted(runs)
         },
     }
 
 
 def write_profile(profile: dict[str, Any]) -> None:
-    say(f"profile: {profile['reviews']} review histories, mean review "
-        f"{profile['mean_review_s']}s from start to close")
+    say(
+        f"profile: {profile['reviews']} review histories, mean review "
+        f"{profile['mean_review_s']}s from start to close"
+    )
     say(f"  {'activity':36} {'count':>5} {'wait ms':>9} {'run ms':>9}")
     for name, row in profile["activities"].items():
-        say(f"  {name:36} {row['count']:5} {row['mean_wait_ms']:9.1f} "
-            f"{row['mean_run_ms']:9.1f}")
+        say(
+            f"  {name:36} {row['count']:5} {row['mean_wait_ms']:9.1f} "
+            f"{row['mean_run_ms']:9.1f}"
+        )
 
 
 # --- helpers --------------------------------------------------------------------
@@ -378,8 +465,9 @@ def quantiles(latencies: list[float]) -> dict[str, float]:
         return {"latency_p50_s": 0.0, "latency_p95_s": 0.0}
     return {
         "latency_p50_s": round(ordered[len(ordered) // 2], 3),
-        "latency_p95_s": round(ordered[min(len(ordered) - 1,
-                                           int(0.95 * len(ordered)))], 3),
+        "latency_p95_s": round(
+            ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3
+        ),
     }
 
 
@@ -394,8 +482,10 @@ def describe_machine() -> dict[str, Any]:
         pass
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "platform": platform.platform(), "python": platform.python_version(),
-        "cpu": cpu, "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
         "load_1m": round(os.getloadavg()[0], 2),
     }
 

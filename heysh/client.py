@@ -108,12 +108,17 @@ async def connect_client(settings: Settings, *, runtime: Any = None) -> Client:
             client_private_key=settings.temporal_tls_key_path.read_bytes(),
         )
     api_key = (
-        settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+        settings.temporal_api_key.get_secret_value()
+        if settings.temporal_api_key
+        else None
     )
     try:
         return await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace,
-            tls=tls, api_key=api_key, runtime=runtime,
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            tls=tls,
+            api_key=api_key,
+            runtime=runtime,
         )
     except RuntimeError as err:
         raise ConfigError(
@@ -141,7 +146,8 @@ async def ensure_search_attributes(client: Client) -> None:
         ListSearchAttributesRequest(namespace=namespace)
     )
     missing = {
-        name: kind for name, kind in SEARCH_ATTRIBUTES.items()
+        name: kind
+        for name, kind in SEARCH_ATTRIBUTES.items()
         if name not in listed.custom_attributes
     }
     if not missing:
@@ -227,12 +233,18 @@ async def submit_document(
     options = options or ReviewOptions()
     workflow_id = review_workflow_id(domain_id, doc_id)
     review = ReviewInput(
-        doc_id=doc_id, domain_id=domain_id, blob_key=blob_key, filename=filename,
-        uploader=uploader, options=options,
+        doc_id=doc_id,
+        domain_id=domain_id,
+        blob_key=blob_key,
+        filename=filename,
+        uploader=uploader,
+        options=options,
     )
     try:
         await client.start_workflow(
-            DocumentReviewWorkflow.run, review, id=workflow_id,
+            DocumentReviewWorkflow.run,
+            review,
+            id=workflow_id,
             task_queue=GENERAL_QUEUE + options.task_queue_suffix,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
@@ -240,9 +252,12 @@ async def submit_document(
         )
     except WorkflowAlreadyStartedError:
         _logger.info("review_already_exists", extra={"workflow_id": workflow_id})
-        return SubmitResult(doc_id=doc_id, workflow_id=workflow_id, already_existed=True)
-    _logger.info("review_started", extra={"workflow_id": workflow_id,
-                                          "size_bytes": len(body)})
+        return SubmitResult(
+            doc_id=doc_id, workflow_id=workflow_id, already_existed=True
+        )
+    _logger.info(
+        "review_started", extra={"workflow_id": workflow_id, "size_bytes": len(body)}
+    )
     return SubmitResult(doc_id=doc_id, workflow_id=workflow_id, already_existed=False)
 
 
@@ -335,14 +350,18 @@ async def list_pending(
         memo = await execution.memo()
         if domain_id is not None and memo.get("domain_id") != domain_id:
             continue
-        pending.append((
-            execution.start_time,
-            PendingReview(
-                workflow_id=execution.id, domain_id=str(memo.get("domain_id", "")),
-                doc_id=str(memo.get("doc_id", "")),
-                filename=str(memo.get("filename", "")), controller=controller,
-            ),
-        ))
+        pending.append(
+            (
+                execution.start_time,
+                PendingReview(
+                    workflow_id=execution.id,
+                    domain_id=str(memo.get("domain_id", "")),
+                    doc_id=str(memo.get("doc_id", "")),
+                    filename=str(memo.get("filename", "")),
+                    controller=controller,
+                ),
+            )
+        )
     pending.sort(key=lambda item: item[0])
     return [review for _, review in pending]
 
@@ -361,7 +380,8 @@ async def _update(
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in (
-            PERMISSION_DENIED_ERROR, NOT_AWAITING_DECISION_ERROR
+            PERMISSION_DENIED_ERROR,
+            NOT_AWAITING_DECISION_ERROR,
         ):
             raise PermissionDeniedError(cause.message) from None
         raise
@@ -407,8 +427,9 @@ def _pool_of(domain: dict[str, Any]) -> list[str]:
     import json
 
     try:
-        return list(json.loads(domain.get("config_json") or "{}").get(
-            "controller_pool") or [])
+        return list(
+            json.loads(domain.get("config_json") or "{}").get("controller_pool") or []
+        )
     except ValueError:
         return []
 

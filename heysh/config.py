@@ -12,7 +12,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from heysh.constants import PRODUCTION_ALIAS, QUEUE_BY_WORKER_TYPE, REGISTERED_MODEL_NAME
+from heysh.constants import (
+    PRODUCTION_ALIAS,
+    QUEUE_BY_WORKER_TYPE,
+    REGISTERED_MODEL_NAME,
+)
 from heysh.errors import ConfigError
 
 
@@ -34,7 +38,10 @@ class Settings(BaseSettings):
 
     # Tracking and registry.
     mlflow_tracking_uri: str | None = Field(
-        None, validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "HEYSH_MLFLOW_TRACKING_URI")
+        None,
+        validation_alias=AliasChoices(
+            "MLFLOW_TRACKING_URI", "HEYSH_MLFLOW_TRACKING_URI"
+        ),
     )
     registered_model_name: str = REGISTERED_MODEL_NAME
     model_alias: str = PRODUCTION_ALIAS
@@ -87,7 +94,8 @@ class Settings(BaseSettings):
 
     # LLM providers; keys only ever come from the environment.
     anthropic_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "HEYSH_ANTHROPIC_API_KEY")
+        None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "HEYSH_ANTHROPIC_API_KEY"),
     )
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "HEYSH_OPENAI_API_KEY")

@@ -20,10 +20,14 @@ class KeyValueFormatter(logging.Formatter):
     """``time level logger event key=value ...`` for people reading a terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
-        pairs = " ".join(f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}"
-                         for k, v in _fields(record).items())
-        line = (f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} "
-                f"{record.name} {record.getMessage()}")
+        pairs = " ".join(
+            f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}"
+            for k, v in _fields(record).items()
+        )
+        line = (
+            f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} "
+            f"{record.name} {record.getMessage()}"
+        )
         if pairs:
             line = f"{line} {pairs}"
         if record.exc_info:
@@ -64,7 +68,19 @@ def setup_logging(level: int = logging.INFO, json_format: bool | None = None) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("mlflow", "alembic", "urllib3", "httpx", "httpcore", "temporalio",
-                  "sentence_transformers", "transformers", "papermill", "filelock",
-                  "datasets", "matplotlib", "numexpr"):
+    for noisy in (
+        "mlflow",
+        "alembic",
+        "urllib3",
+        "httpx",
+        "httpcore",
+        "temporalio",
+        "sentence_transformers",
+        "transformers",
+        "papermill",
+        "filelock",
+        "datasets",
+        "matplotlib",
+        "numexpr",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -10,7 +10,9 @@ from tests.temporal_server import TemporalDevServer
 
 
 @pytest.fixture(scope="session")
-def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporalDevServer]:
+def temporal_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[TemporalDevServer]:
     """A Temporal dev server on 127.0.0.1, started once per session."""
     server = TemporalDevServer(tmp_path_factory.mktemp("temporal"))
     server.start()

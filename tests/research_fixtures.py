@@ -25,7 +25,8 @@ DATASETS_ROOT = (REPO_ROOT / ".." / "shared" / "datasets").resolve()
 def shared_datasets() -> Path:
     """The labelled collections of ../shared/datasets."""
     assert (DATASETS_ROOT / "README.md").is_file(), (
-        f"the shared datasets must be at {DATASETS_ROOT}")
+        f"the shared datasets must be at {DATASETS_ROOT}"
+    )
     return DATASETS_ROOT
 
 
@@ -36,8 +37,9 @@ def session_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def heysh_env(tmp_path: Path, session_cache_root: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def heysh_env(
+    tmp_path: Path, session_cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
     """A fresh HEYSH_HOME with its own MLflow store, for this test alone."""
     import mlflow
 
@@ -61,13 +63,22 @@ class CliRun:
     stderr: str
 
 
-def run_heysh(*args: str, env: dict[str, str] | None = None,
-              cwd: Path | None = None, timeout_s: float = 900) -> CliRun:
+def run_heysh(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout_s: float = 900,
+) -> CliRun:
     """Run the installed ``heysh`` command in a subprocess."""
     import os
 
     heysh = Path(sys.executable).with_name("heysh")
     completed = subprocess.run(
-        [str(heysh), *args], capture_output=True, text=True, timeout=timeout_s,
-        env={**os.environ, **(env or {})}, cwd=cwd or REPO_ROOT)
+        [str(heysh), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env={**os.environ, **(env or {})},
+        cwd=cwd or REPO_ROOT,
+    )
     return CliRun(completed.returncode, completed.stdout, completed.stderr)

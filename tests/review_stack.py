@@ -69,6 +69,12 @@ class RecordingSender:
             return [n for n in self.sent if n.doc_id == doc_id]
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every record of a JSON Lines file."""
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
 @functools.cache
 def shared_encoder() -> Any:
     """The bundled MiniLM encoder, loaded once per test session."""
@@ -85,16 +91,17 @@ def fast_test_model() -> LoadedModel:
     from heysh.models.base import ScoringPairs
     from heysh.models.factory import build_scorer
 
-    domains = [json.loads(line) for line in open(DATASETS / "bbc-news" / "domains.jsonl")]
-    docs = [json.loads(line) for line in open(DATASETS / "bbc-news" / "documents.jsonl")]
-    docs = docs[::22][:100]
+    domains = read_jsonl(DATASETS / "bbc-news" / "domains.jsonl")
+    docs = read_jsonl(DATASETS / "bbc-news" / "documents.jsonl")[::22][:100]
     ids, descriptions, texts, labels = [], [], [], []
     for domain in domains:
         for doc in docs:
             ids.append(domain["domain_id"])
             descriptions.append(domain["description"])
             texts.append(doc["text"])
-            labels.append(int(bool(set(domain["relevant_labels"]) & set(doc["labels"]))))
+            labels.append(
+                int(bool(set(domain["relevant_labels"]) & set(doc["labels"])))
+            )
     scorer = build_scorer("lexical")
     scorer.fit(ScoringPairs(ids, descriptions, texts), np.array(labels))
     return LoadedModel("lexical-test", "1", scorer.score)
@@ -126,19 +133,28 @@ class ReviewStack:
         """Open the stores (unless given) and start the workers."""
         self.suffix = f"-test-{uuid.uuid4().hex[:8]}"
         self.settings = Settings(
-            home=home, temporal_address=server_address, task_queue_suffix=self.suffix,
-            worker_types=worker_types, health_host="127.0.0.1", health_port=0,
-            worker_shutdown_grace_s=10.0, model_batch_wait_ms=2.0,
+            home=home,
+            temporal_address=server_address,
+            task_queue_suffix=self.suffix,
+            worker_types=worker_types,
+            health_host="127.0.0.1",
+            health_port=0,
+            worker_shutdown_grace_s=10.0,
+            model_batch_wait_ms=2.0,
             **setting_overrides,
         )
         self.options = ReviewOptions(task_queue_suffix=self.suffix)
         self.loop = LoopThread()
         self.sender = RecordingSender()
         self._owns_stores = stores is None
-        self.stores: Stores = stores if stores is not None else open_stores(self.settings)
+        self.stores: Stores = (
+            stores if stores is not None else open_stores(self.settings)
+        )
         self.model = model
         self.workers = WorkerStack(
-            self.settings, stores=self.stores, encoder=encoder,
+            self.settings,
+            stores=self.stores,
+            encoder=encoder,
             model_source=model_source or ModelSource.fixed(model, encoder=encoder),
             send=self.sender,
         )
@@ -177,15 +193,29 @@ class ReviewStack:
     # --- reviews ------------------------------------------------------------------
 
     def submit(
-        self, domain_id: str, body: bytes, *, filename: str = "doc.txt",
-        uploader: str = "uma", options: ReviewOptions | None = None,
+        self,
+        domain_id: str,
+        body: bytes,
+        *,
+        filename: str = "doc.txt",
+        uploader: str = "uma",
+        options: ReviewOptions | None = None,
     ) -> heysh_client.SubmitResult:
-        return self.run(heysh_client.submit_document(
-            self.client, self.stores, domain_id, body, filename, uploader,
-            options=options or self.options,
-        ))
+        return self.run(
+            heysh_client.submit_document(
+                self.client,
+                self.stores,
+                domain_id,
+                body,
+                filename,
+                uploader,
+                options=options or self.options,
+            )
+        )
 
-    def result(self, domain_id: str, doc_id: str, timeout_s: float = 60.0) -> ReviewResult:
+    def result(
+        self, domain_id: str, doc_id: str, timeout_s: float = 60.0
+    ) -> ReviewResult:
         return self.run(
             heysh_client.wait_for_result(self.client, domain_id, doc_id), timeout_s
         )
@@ -194,7 +224,11 @@ class ReviewStack:
         return self.run(heysh_client.get_status(self.client, domain_id, doc_id))
 
     def wait_for_stage(
-        self, domain_id: str, doc_id: str, stage: str, timeout_s: float = 60.0,
+        self,
+        domain_id: str,
+        doc_id: str,
+        stage: str,
+        timeout_s: float = 60.0,
         **expected: Any,
     ) -> ReviewStatus:
         """Poll the status query until ``stage`` (and ``expected`` fields) hold."""
@@ -209,13 +243,17 @@ class ReviewStack:
             status = self.status(domain_id, doc_id)
         raise AssertionError(f"review never reached {stage} {expected}: {status}")
 
-    def decide(self, domain_id: str, doc_id: str, actor: str, approve: bool,
-               comment: str = "") -> Any:
-        return self.run(heysh_client.decide(
-            self.client, domain_id, doc_id, actor, approve, comment))
+    def decide(
+        self, domain_id: str, doc_id: str, actor: str, approve: bool, comment: str = ""
+    ) -> Any:
+        return self.run(
+            heysh_client.decide(self.client, domain_id, doc_id, actor, approve, comment)
+        )
 
     def vote(self, domain_id: str, doc_id: str, actor: str, approve: bool) -> Any:
-        return self.run(heysh_client.vote(self.client, domain_id, doc_id, actor, approve))
+        return self.run(
+            heysh_client.vote(self.client, domain_id, doc_id, actor, approve)
+        )
 
     def history_json(self, domain_id: str, doc_id: str) -> str:
         from heysh.workflows.review import review_workflow_id

@@ -55,10 +55,18 @@ class TemporalDevServer:
     def start(self, timeout_s: float = 60.0) -> None:
         """Start the server and wait until its frontend accepts connections."""
         command = [
-            temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
-            "--port", str(self.port), "--headless",
-            "--db-filename", str(self.workdir / "temporal.db"),
-            "--log-level", "warn",
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--headless",
+            "--db-filename",
+            str(self.workdir / "temporal.db"),
+            "--log-level",
+            "warn",
         ]
         for name, kind in SEARCH_ATTRIBUTES.items():
             command += ["--search-attribute", f"{name}={kind}"]

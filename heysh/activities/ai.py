@@ -115,11 +115,15 @@ class AiActivities:
         self._models = models
         self._encoder = encoder
         self.scoring = MicroBatcher(
-            _score_batch, max_batch=batch_max_size, max_wait_s=batch_wait_s,
+            _score_batch,
+            max_batch=batch_max_size,
+            max_wait_s=batch_wait_s,
             name="relevance",
         )
         self.embedding = MicroBatcher(
-            self._embed_batch, max_batch=batch_max_size, max_wait_s=batch_wait_s,
+            self._embed_batch,
+            max_batch=batch_max_size,
+            max_wait_s=batch_wait_s,
             name="embedding",
         )
 
@@ -138,7 +142,7 @@ class AiActivities:
     ) -> c.AssessRelevanceResult:
         """Score the document against its domain's description (0-10)."""
         text = await self._read_text(request.text_key)
-        scored_text = text
+        scored_text = text[:MAX_SCORED_CHARS]
         if request.model_override:
             model = await asyncio.to_thread(
                 self._models.for_override, request.model_override
@@ -146,8 +150,9 @@ class AiActivities:
         else:
             model = self._models.current()
         scored = await self.scoring.submit(
-            _ScoreRequest(model, request.domain_id, request.domain_description,
-                          scored_text)
+            _ScoreRequest(
+                model, request.domain_id, request.domain_description, scored_text
+            )
         )
         rationale = (
             f"{model.name} version {model.version} scored {len(scored_text):,} "
@@ -158,13 +163,20 @@ class AiActivities:
         RELEVANCE_SCORE.observe(scored.score)
         activity.logger.info(
             "document_assessed",
-            extra={"doc_id": request.doc_id, "domain_id": request.domain_id,
-                   "score": round(scored.score, 3), "model": model.name,
-                   "model_version": model.version},
+            extra={
+                "doc_id": request.doc_id,
+                "domain_id": request.domain_id,
+                "score": round(scored.score, 3),
+                "model": model.name,
+                "model_version": model.version,
+            },
         )
         return c.AssessRelevanceResult(
-            doc_id=request.doc_id, score=scored.score, model_name=model.name,
-            model_version=model.version, rationale=rationale,
+            doc_id=request.doc_id,
+            score=scored.score,
+            model_name=model.name,
+            model_version=model.version,
+            rationale=rationale,
             latency_s=scored.latency_s,
         )
 
@@ -222,14 +234,21 @@ class AiActivities:
             raise _no_llm("set ANTHROPIC_API_KEY or OPENAI_API_KEY for the AI worker")
         try:
             result = await asyncio.to_thread(
-                agent.run_agent_task_detailed, request.prompt, request.input,
-                request.output_schema, llm=llm,
+                agent.run_agent_task_detailed,
+                request.prompt,
+                request.input,
+                request.output_schema,
+                llm=llm,
             )
-        except (agent.AgentSchemaError, agent.AgentOutputInvalidError,
-                LlmRequestRejectedError) as err:
+        except (
+            agent.AgentSchemaError,
+            agent.AgentOutputInvalidError,
+            LlmRequestRejectedError,
+        ) as err:
             raise _invalid(f"agent task failed for good: {err}") from err
         return c.AgentTaskResult(
-            output=dict(result.output), model_name=result.model,
+            output=dict(result.output),
+            model_name=result.model,
             model_version=result.model,
         )
 
@@ -288,11 +307,10 @@ def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored]:
 def _no_llm(how_to_fix: str) -> ApplicationError:
     return ApplicationError(
         f"no LLM configured for execute_ai_agent_activity: {how_to_fix}",
-        type=c.NO_LLM_ERROR, non_retryable=True,
+        type=c.NO_LLM_ERROR,
+        non_retryable=True,
     )
 
 
 def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, type=c.INVALID_INPUT_ERROR, non_retryable=True)
-
-

@@ -85,10 +85,15 @@ class MicroBatcher(Generic[ItemT, ResultT]):
                         f"{self._name}: process returned {len(results)} results "
                         f"for {len(live)} items"
                     )
-            except Exception as err:  # noqa: BLE001 - handed to every waiting caller
-                _logger.warning("batch_failed", extra={"batcher": self._name,
-                                                       "items": len(live),
-                                                       "error": repr(err)})
+            except Exception as err:
+                _logger.warning(
+                    "batch_failed",
+                    extra={
+                        "batcher": self._name,
+                        "items": len(live),
+                        "error": repr(err),
+                    },
+                )
                 for _, future in live:
                     if not future.done():
                         future.set_exception(err)

@@ -82,11 +82,17 @@ class GeneralActivities:
                 members[user] = Role.CONTROLLER.value
         activity.logger.info(
             "controller_claimed",
-            extra={"domain_id": request.domain_id, "claim_key": request.claim_key,
-                   "controller": pool[index], "pool_index": index},
+            extra={
+                "domain_id": request.domain_id,
+                "claim_key": request.claim_key,
+                "controller": pool[index],
+                "pool_index": index,
+            },
         )
         return c.GetNextControllerResult(
-            controller=pool[index], pool_index=index, pool_size=len(pool),
+            controller=pool[index],
+            pool_index=index,
+            pool_size=len(pool),
             members=members,
         )
 
@@ -114,8 +120,12 @@ class GeneralActivities:
             raise _invalid(f"notification not delivered: {err}") from err
         activity.logger.info(
             "stakeholders_notified",
-            extra={"doc_id": request.doc_id, "event": request.event,
-                   "recipients": len(recipients), "channel": channel},
+            extra={
+                "doc_id": request.doc_id,
+                "event": request.event,
+                "recipients": len(recipients),
+                "channel": channel,
+            },
         )
         return c.NotifyStakeholdersResult(recipients=recipients, channel=channel)
 
@@ -123,7 +133,8 @@ class GeneralActivities:
         if request.event == "assigned":
             return [request.assigned_controller] if request.assigned_controller else []
         admins = [
-            user for user, role in self._metadata.list_members(request.domain_id)
+            user
+            for user, role in self._metadata.list_members(request.domain_id)
             if role == Role.ADMIN.value
         ]
         people = [request.uploader, request.assigned_controller, *admins]
@@ -165,13 +176,20 @@ def _compose(
             f"{request.decided_by} (score {score}). {request.reason}"
         ).strip()
     return Notification(
-        event=event, domain_id=request.domain_id, doc_id=request.doc_id,
-        recipients=tuple(recipients), subject=subject,
-        summary=request.summary, outcome=outcome,
+        event=event,
+        domain_id=request.domain_id,
+        doc_id=request.doc_id,
+        recipients=tuple(recipients),
+        subject=subject,
+        summary=request.summary,
+        outcome=outcome,
         extra={
-            "message": text, "filename": request.filename,
-            "uploader": request.uploader, "decided_by": request.decided_by,
-            "score": request.score, "assigned_controller": request.assigned_controller,
+            "message": text,
+            "filename": request.filename,
+            "uploader": request.uploader,
+            "decided_by": request.decided_by,
+            "score": request.score,
+            "assigned_controller": request.assigned_controller,
             "domain_name": name,
         },
     )

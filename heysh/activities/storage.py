@@ -119,23 +119,36 @@ class StorageActivities:
                 self._blobs.put(text_key, text.encode("utf-8"))
             self._metadata.upsert_document(
                 DocumentRow(
-                    doc_id=request.doc_id, domain_id=request.domain_id,
-                    uploader=request.uploader, filename=request.filename,
-                    content_sha256=sha256, size_bytes=len(body),
+                    doc_id=request.doc_id,
+                    domain_id=request.domain_id,
+                    uploader=request.uploader,
+                    filename=request.filename,
+                    content_sha256=sha256,
+                    size_bytes=len(body),
                     status=STATUS_REFUSED if refusal else STATUS_UNDER_REVIEW,
-                    language=str(domain.get("language") or ""), flags=tuple(flags),
+                    language=str(domain.get("language") or ""),
+                    flags=tuple(flags),
                 )
             )
         activity.logger.info(
             "document_stored",
-            extra={"doc_id": request.doc_id, "domain_id": request.domain_id,
-                   "size_bytes": len(body), "flags": ",".join(flags),
-                   "refused": bool(refusal)},
+            extra={
+                "doc_id": request.doc_id,
+                "domain_id": request.domain_id,
+                "size_bytes": len(body),
+                "flags": ",".join(flags),
+                "refused": bool(refusal),
+            },
         )
         return c.StoreDocumentMetadataResult(
-            doc_id=request.doc_id, size_bytes=len(body), encoding=encoding,
-            flags=flags, refusal_reason=refusal, text_key=text_key,
-            text_chars=len(text), domain_name=str(domain.get("name") or ""),
+            doc_id=request.doc_id,
+            size_bytes=len(body),
+            encoding=encoding,
+            flags=flags,
+            refusal_reason=refusal,
+            text_key=text_key,
+            text_chars=len(text),
+            domain_name=str(domain.get("name") or ""),
             domain_description=str(domain.get("description") or ""),
             domain_config=config,
         )
@@ -159,18 +172,24 @@ class StorageActivities:
             if existing is None:
                 self._metadata.record_decision(
                     DecisionRow(
-                        doc_id=request.doc_id, domain_id=request.domain_id,
-                        outcome=request.outcome, decided_by=request.decided_by,
-                        score=request.score, model_name=request.model_name,
+                        doc_id=request.doc_id,
+                        domain_id=request.domain_id,
+                        outcome=request.outcome,
+                        decided_by=request.decided_by,
+                        score=request.score,
+                        model_name=request.model_name,
                         model_version=request.model_version,
-                        thresholds=dict(request.thresholds), reason=request.reason,
+                        thresholds=dict(request.thresholds),
+                        reason=request.reason,
                     )
                 )
             recorded = existing or self._metadata.get_decision(
                 request.domain_id, request.doc_id
             )
             outcome = recorded.outcome if recorded else request.outcome
-            self._metadata.set_document_status(request.domain_id, request.doc_id, outcome)
+            self._metadata.set_document_status(
+                request.domain_id, request.doc_id, outcome
+            )
         if existing is None:
             DECISIONS.labels(outcome=outcome, domain=request.domain_id).inc()
         return c.RecordDecisionResult(
@@ -183,15 +202,20 @@ class StorageActivities:
         with _invalid_on_data_error():
             self._metadata.record_vote(
                 VoteRow(
-                    doc_id=request.doc_id, domain_id=request.domain_id,
-                    voter=request.voter, role=request.role, approve=request.approve,
+                    doc_id=request.doc_id,
+                    domain_id=request.domain_id,
+                    voter=request.voter,
+                    role=request.role,
+                    approve=request.approve,
                     comment=request.comment,
                 )
             )
             votes = self._metadata.list_votes(request.domain_id, request.doc_id)
         votes_for = sum(1 for v in votes if v.approve)
         return c.RecordVoteResult(
-            doc_id=request.doc_id, voter=request.voter, votes_for=votes_for,
+            doc_id=request.doc_id,
+            voter=request.voter,
+            votes_for=votes_for,
             votes_against=len(votes) - votes_for,
         )
 
@@ -216,9 +240,11 @@ class StorageActivities:
             text = self._read_blob(request.text_key).decode("utf-8")
             self._vectors.upsert(
                 VectorRecord(
-                    doc_id=request.doc_id, domain_id=request.domain_id,
+                    doc_id=request.doc_id,
+                    domain_id=request.domain_id,
                     vector=list(request.embedding),
-                    text=text[:MAX_INDEXED_TEXT_CHARS], metadata=metadata,
+                    text=text[:MAX_INDEXED_TEXT_CHARS],
+                    metadata=metadata,
                 )
             )
         self._pause_after_write(c.INDEX_TO_WEAVIATE)
@@ -236,9 +262,12 @@ class StorageActivities:
         with _invalid_on_data_error():
             self._graph.upsert_document(
                 GraphDocument(
-                    doc_id=request.doc_id, domain_id=request.domain_id,
-                    title=request.title, topics=tuple(request.topics),
-                    uploader=request.uploader, reviewer=request.reviewer,
+                    doc_id=request.doc_id,
+                    domain_id=request.domain_id,
+                    title=request.title,
+                    topics=tuple(request.topics),
+                    uploader=request.uploader,
+                    reviewer=request.reviewer,
                 )
             )
         self._pause_after_write(c.UPDATE_NEO4J_GRAPH)
@@ -252,10 +281,14 @@ class StorageActivities:
         with _invalid_on_data_error():
             body = self._read_blob(request.blob_key)
             self._archive.archive(
-                request.domain_id, request.doc_id, body,
+                request.domain_id,
+                request.doc_id,
+                body,
                 {
-                    "filename": request.filename, "uploader": request.uploader,
-                    "decided_by": request.decided_by, "score": request.score,
+                    "filename": request.filename,
+                    "uploader": request.uploader,
+                    "decided_by": request.decided_by,
+                    "score": request.score,
                     "reason": request.reason,
                 },
             )
@@ -273,7 +306,9 @@ class StorageActivities:
             raw = json.loads(domain.get("config_json") or "{}")
             config = validate_domain_config(raw)
         except (ConfigError, ValueError) as err:
-            raise _invalid(f"domain {domain_id!r} has an invalid config: {err}") from None
+            raise _invalid(
+                f"domain {domain_id!r} has an invalid config: {err}"
+            ) from None
         return domain, config.model_dump(mode="json")
 
     def _read_blob(self, key: str) -> bytes:
@@ -296,7 +331,9 @@ class StorageActivities:
             return (
                 "document has no text (empty, or only whitespace and mark-up); "
                 "upload a document with content",
-                decoded.encoding, flags, "",
+                decoded.encoding,
+                flags,
+                "",
             )
         return "", decoded.encoding, flags, text
 

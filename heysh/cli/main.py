@@ -44,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         except ModuleNotFoundError as err:
             # A slim worker image may lack a group's dependencies; the group is
             # then simply absent from the command.
-            _logger.debug("command_group_unavailable", extra={"module": module_name,
-                                                               "error": str(err)})
+            _logger.debug(
+                "command_group_unavailable",
+                extra={"module": module_name, "error": str(err)},
+            )
             continue
         module.register(subparsers)
     return parser

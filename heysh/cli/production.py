@@ -292,6 +292,7 @@ def _register_reviews(subparsers: Any) -> None:
 def run_stack_up(args: argparse.Namespace) -> int:
     from heysh.config import load_settings
     from heysh.stack import StackOptions, start_stack
+    from heysh.stack.launcher import paths_for
     from heysh.stack.temporal_dev import DEFAULT_PRAGMA_PROFILE
 
     settings = load_settings()
@@ -313,8 +314,9 @@ def run_stack_up(args: argparse.Namespace) -> int:
     if state.ui_url:
         _out(f"web UI:   {state.ui_url}")
     _write_components(report.components)
-    _out(f"home:     {Path(state.processes[0].log).parents[2]}")
-    _out(f"logs:     {Path(state.processes[0].log).parent}")
+    paths = paths_for(settings)
+    _out(f"home:     {paths.home}")
+    _out(f"logs:     {paths.logs_dir}")
     return 0
 
 
@@ -916,7 +918,7 @@ async def _resolve_doc(client: Any, domain_id: str, doc: str) -> str:
             f"document prefix {doc!r} matches {found} in domain {domain_id}; give "
             "the full id"
         )
-    return matches.pop()
+    return str(matches.pop())
 
 
 async def _connect() -> tuple[Any, Any]:

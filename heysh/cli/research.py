@@ -15,56 +15,100 @@ from typing import Any
 def register(subparsers: Any) -> None:
     """Add the research commands to the ``heysh`` parser."""
     evaluate = subparsers.add_parser(
-        "evaluate", help="compare relevance models and tune each domain's thresholds",
+        "evaluate",
+        help="compare relevance models and tune each domain's thresholds",
         description="Compare relevance models on labelled data, certify each "
         "domain's auto-reject/auto-approve thresholds, track everything in MLflow "
-        "and register the winner as challenger.")
+        "and register the winner as challenger.",
+    )
     source = evaluate.add_mutually_exclusive_group()
-    source.add_argument("--data", help="'demo' (default), a collection folder such as "
-                        "../shared/datasets/bbc-news, a JSONL/CSV/Parquet file, or "
-                        "hf:NAME[:SPLIT]")
-    source.add_argument("--experiment", type=Path,
-                        help="an experiment YAML naming data, models and targets")
-    evaluate.add_argument("--models", help="comma-separated model kinds, e.g. "
-                          "lexical,embedding-similarity,embedding-classifier")
-    evaluate.add_argument("--max-documents", type=int,
-                          help="evaluate on a deterministic slice of this many documents")
-    evaluate.add_argument("--max-domains", type=int, help="keep at most this many domains")
-    evaluate.add_argument("--false-approve", type=float, help="false-approve target (0.05)")
-    evaluate.add_argument("--false-reject", type=float, help="false-reject target (0.05)")
-    evaluate.add_argument("--confidence", type=float, help="confidence of each bound (0.95)")
-    evaluate.add_argument("--output", type=Path, help="output folder (default "
-                          ".heysh/runs/<data>-<time>)")
-    evaluate.add_argument("--no-register", action="store_true",
-                          help="do not register the winner")
-    evaluate.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    source.add_argument(
+        "--data",
+        help="'demo' (default), a collection folder such as "
+        "../shared/datasets/bbc-news, a JSONL/CSV/Parquet file, or "
+        "hf:NAME[:SPLIT]",
+    )
+    source.add_argument(
+        "--experiment",
+        type=Path,
+        help="an experiment YAML naming data, models and targets",
+    )
+    evaluate.add_argument(
+        "--models",
+        help="comma-separated model kinds, e.g. "
+        "lexical,embedding-similarity,embedding-classifier",
+    )
+    evaluate.add_argument(
+        "--max-documents",
+        type=int,
+        help="evaluate on a deterministic slice of this many documents",
+    )
+    evaluate.add_argument(
+        "--max-domains", type=int, help="keep at most this many domains"
+    )
+    evaluate.add_argument(
+        "--false-approve", type=float, help="false-approve target (0.05)"
+    )
+    evaluate.add_argument(
+        "--false-reject", type=float, help="false-reject target (0.05)"
+    )
+    evaluate.add_argument(
+        "--confidence", type=float, help="confidence of each bound (0.95)"
+    )
+    evaluate.add_argument(
+        "--output", type=Path, help="output folder (default .heysh/runs/<data>-<time>)"
+    )
+    evaluate.add_argument(
+        "--no-register", action="store_true", help="do not register the winner"
+    )
+    evaluate.add_argument(
+        "--no-progress", action="store_true", help="hide progress bars"
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     promote = subparsers.add_parser(
-        "promote", help="move the production alias to the challenger if it is better",
+        "promote",
+        help="move the production alias to the challenger if it is better",
         description="Compare the challenger with the production model on the same "
         "held-out data (paired bootstrap interval of the Brier difference) and move "
-        "alias production only when the challenger is better beyond noise.")
-    promote.add_argument("--data", help="compare on this data's test split instead "
-                         "of the challenger's evaluation data")
+        "alias production only when the challenger is better beyond noise.",
+    )
+    promote.add_argument(
+        "--data",
+        help="compare on this data's test split instead "
+        "of the challenger's evaluation data",
+    )
     promote.add_argument("--confidence", type=float, default=0.95)
-    promote.add_argument("--attack-ceiling", type=float, default=0.05,
-                         help="highest attack success rate a judge may have")
+    promote.add_argument(
+        "--attack-ceiling",
+        type=float,
+        default=0.05,
+        help="highest attack success rate a judge may have",
+    )
     promote.add_argument("--dry-run", action="store_true", help="decide, move nothing")
     promote.set_defaults(handler=run_promote)
 
     pipeline = subparsers.add_parser(
-        "pipeline", help="run a papermill pipeline of notebooks",
+        "pipeline",
+        help="run a papermill pipeline of notebooks",
         description="Execute the notebooks a pipeline file lists, keep the executed "
-        "copies and attach them to MLflow.")
+        "copies and attach them to MLflow.",
+    )
     pipeline.add_argument("file", type=Path, help="e.g. pipelines/evaluation.yaml")
     pipeline.add_argument("--output", type=Path, help="folder for executed notebooks")
-    pipeline.add_argument("-p", "--parameter", action="append", default=[],
-                          metavar="NAME=VALUE",
-                          help="override a parameter of every notebook (YAML value)")
+    pipeline.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter of every notebook (YAML value)",
+    )
     pipeline.set_defaults(handler=run_pipeline_command)
 
-    ui = subparsers.add_parser("mlflow-ui", help="open the MLflow UI on the local store")
+    ui = subparsers.add_parser(
+        "mlflow-ui", help="open the MLflow UI on the local store"
+    )
     ui.add_argument("--port", type=int, default=5000)
     ui.set_defaults(handler=run_mlflow_ui)
 
@@ -80,18 +124,30 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     overrides = {
-        "data": args.data, "models": args.models, "max_documents": args.max_documents,
+        "data": args.data,
+        "models": args.models,
+        "max_documents": args.max_documents,
         "max_domains": args.max_domains,
         "register_winner": False if args.no_register else None,
     }
-    targets = {k: v for k, v in (("false_approve", args.false_approve),
-                                 ("false_reject", args.false_reject),
-                                 ("confidence", args.confidence)) if v is not None}
+    targets = {
+        k: v
+        for k, v in (
+            ("false_approve", args.false_approve),
+            ("false_reject", args.false_reject),
+            ("confidence", args.confidence),
+        )
+        if v is not None
+    }
     if args.experiment:
         spec = load_experiment(args.experiment, **overrides)
         if targets:
-            spec = build_experiment({**spec.model_dump(), "targets":
-                                     {**spec.targets.model_dump(), **targets}})
+            spec = build_experiment(
+                {
+                    **spec.model_dump(),
+                    "targets": {**spec.targets.model_dump(), **targets},
+                }
+            )
     else:
         raw = {k: v for k, v in overrides.items() if v is not None}
         if targets:
@@ -99,15 +155,23 @@ def run_evaluate(args: argparse.Namespace) -> int:
         spec = build_experiment(raw)
 
     output = args.output or default_output_dir(settings.home, spec.data)
-    result = run_evaluation(spec, settings, output, experiment_file=args.experiment,
-                            show_progress=not args.no_progress)
+    result = run_evaluation(
+        spec,
+        settings,
+        output,
+        experiment_file=args.experiment,
+        show_progress=not args.no_progress,
+    )
     sys.stdout.write(result.table + "\n")
     sys.stdout.write(f"\nsummary: {output / 'summary.json'}\n")
     return 0
 
 
 def default_output_dir(home: Path, data: str) -> Path:
-    """``<home>/runs/<data name>-<UTC time>``, e.g. ``.heysh/runs/bbc-news-20261204-170000``."""
+    """Return ``<home>/runs/<data name>-<UTC time>``.
+
+    For example ``.heysh/runs/bbc-news-20261204-170000``.
+    """
     name = Path(data.removeprefix("hf:")).name or "data"
     return home / "runs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
 
@@ -120,11 +184,15 @@ def run_promote(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_tracking(settings.tracking_uri, settings.artifact_root)
     report = promote_challenger(
-        settings.registered_model_name, data_override=args.data,
-        confidence=args.confidence, attack_success_ceiling=args.attack_ceiling,
+        settings.registered_model_name,
+        data_override=args.data,
+        confidence=args.confidence,
+        attack_success_ceiling=args.attack_ceiling,
         dry_run=args.dry_run,
         artifact_root=settings.artifact_root
-        if settings.tracking_uri.startswith("sqlite:") else None)
+        if settings.tracking_uri.startswith("sqlite:")
+        else None,
+    )
     sys.stdout.write(json.dumps(report.as_dict(), indent=2, default=str) + "\n")
     verdict = "PROMOTED" if report.promoted else "NOT PROMOTED"
     sys.stdout.write(f"\n{verdict}: {report.reason}\n")
@@ -144,7 +212,8 @@ def run_pipeline_command(args: argparse.Namespace) -> int:
         overrides[name] = yaml.safe_load(value)
     pipeline = load_pipeline(args.file)
     output = args.output or settings.home / "pipelines" / (
-        f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
+        f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    )
     result = run_pipeline(pipeline, output, settings, overrides=overrides)
     for step in result.steps:
         sys.stdout.write(f"{step.status:8} {step.name}: {step.output_notebook}\n")
@@ -155,8 +224,18 @@ def run_mlflow_ui(args: argparse.Namespace) -> int:
     from heysh.config import load_settings
 
     settings = load_settings()
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri",
-               settings.tracking_uri, "--host", "127.0.0.1", "--port", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        settings.tracking_uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
     if settings.tracking_uri.startswith("sqlite:"):
         command += ["--default-artifact-root", settings.artifact_root.as_uri()]
     return subprocess.call(command)
@@ -166,8 +245,23 @@ def run_lab(args: argparse.Namespace) -> int:
     from heysh.config import load_settings
 
     settings = load_settings()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": settings.tracking_uri,
-           "HEYSH_HOME": str(settings.home.resolve())}
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", "--ip", "127.0.0.1",
-                            "--port", str(args.port), "--no-browser", "notebooks"],
-                           env=env)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "HEYSH_HOME": str(settings.home.resolve()),
+    }
+    return subprocess.call(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--no-browser",
+            "notebooks",
+        ],
+        env=env,
+    )

@@ -4,7 +4,7 @@ This package imports nothing else of heysh, so workflows may use it freely.
 """
 
 from heysh.domain.config import Domain, DomainConfig, validate_domain_config
-from heysh.domain.policy import Outcome, decide_by_thresholds, decide_as_ai_controller
+from heysh.domain.policy import Outcome, decide_as_ai_controller, decide_by_thresholds
 from heysh.domain.roles import Role, can_decide, can_vote
 
 __all__ = [

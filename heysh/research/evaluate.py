@@ -71,18 +71,27 @@ def prepare_data(spec: ExperimentSpec) -> PreparedData:
         options["min_relevant_grade"] = spec.min_relevant_grade
     corpus = load_labelled_corpus(spec.data, **options)
     if spec.max_documents is not None or spec.max_domains is not None:
-        corpus = subset_corpus(corpus, max_docs=spec.max_documents,
-                               max_domains=spec.max_domains, seed=spec.seed)
+        corpus = subset_corpus(
+            corpus,
+            max_docs=spec.max_documents,
+            max_domains=spec.max_domains,
+            seed=spec.seed,
+        )
     validate_corpus(corpus, require_positive=True)
 
     doc_split = assign_corpus_splits(
-        corpus, seed=spec.split.seed,
+        corpus,
+        seed=spec.split.seed,
         fractions=(spec.split.fit, spec.split.calibration, spec.split.test),
     )
     splits = SplitIndex.from_document_splits(corpus, doc_split)
     _check_splits(corpus, splits)
-    return PreparedData(corpus=corpus, splits=splits, doc_split=doc_split,
-                        content_hash=corpus_content_hash(corpus))
+    return PreparedData(
+        corpus=corpus,
+        splits=splits,
+        doc_split=doc_split,
+        content_hash=corpus_content_hash(corpus),
+    )
 
 
 def _check_splits(corpus: LabelledCorpus, splits: SplitIndex) -> None:
@@ -120,47 +129,85 @@ def run_evaluation(
     from heysh.research.report import build_summary, render_table, write_outputs
     from heysh.research.tracking_log import log_evaluation, log_output_folder
 
-    targets = Targets(false_approve=spec.targets.false_approve,
-                      false_reject=spec.targets.false_reject,
-                      confidence=spec.targets.confidence)
+    targets = Targets(
+        false_approve=spec.targets.false_approve,
+        false_reject=spec.targets.false_reject,
+        confidence=spec.targets.confidence,
+    )
     candidates, encoder = build_candidates(spec, settings)
     data = prepare_data(spec)
-    encoding = (encode_corpus(encoder, data.corpus) if uses_embeddings(spec)
-                else None)
-    _logger.info("evaluation_started", extra={
-        "data": spec.data, "documents": data.corpus.n_docs,
-        "domains": len(data.corpus.domains), "pairs": data.corpus.n_pairs,
-        "models": len(candidates), "content_hash": data.content_hash[:12]})
+    encoding = encode_corpus(encoder, data.corpus) if uses_embeddings(spec) else None
+    _logger.info(
+        "evaluation_started",
+        extra={
+            "data": spec.data,
+            "documents": data.corpus.n_docs,
+            "domains": len(data.corpus.domains),
+            "pairs": data.corpus.n_pairs,
+            "models": len(candidates),
+            "content_hash": data.content_hash[:12],
+        },
+    )
 
     scores: list[ModelScores] = []
     tunings: list[ModelTuning] = []
     for scorer in _progress(candidates, show_progress, "models"):
         model_scores = fit_and_score(scorer, data.corpus, data.splits)
         scores.append(model_scores)
-        tunings.append(tune_model(model_scores, data.corpus, data.splits, targets,
-                                  grid_step=spec.grid_step,
-                                  delta_split=len(candidates)))
+        tunings.append(
+            tune_model(
+                model_scores,
+                data.corpus,
+                data.splits,
+                targets,
+                grid_step=spec.grid_step,
+                delta_split=len(candidates),
+            )
+        )
     winner_index = choose_winner(tunings)
 
     output_dir.mkdir(parents=True, exist_ok=True)
     summary = build_summary(spec, data, scores, tunings, winner_index, targets)
     summary["dataset"]["embedding"] = encoding
     run_id, registered = log_evaluation(
-        spec, settings, data, candidates, scores, tunings, winner_index, summary,
-        output_dir=output_dir, experiment_file=experiment_file)
+        spec,
+        settings,
+        data,
+        candidates,
+        scores,
+        tunings,
+        winner_index,
+        summary,
+        output_dir=output_dir,
+        experiment_file=experiment_file,
+    )
     summary["mlflow"] = {"tracking_uri": settings.tracking_uri, "parent_run_id": run_id}
     summary["registered"] = (
-        {"model": registered.name, "version": registered.version,
-         "alias": "challenger"} if registered else None)
+        {"model": registered.name, "version": registered.version, "alias": "challenger"}
+        if registered
+        else None
+    )
     table = render_table(summary)
     write_outputs(summary, table, output_dir, data, scores, tunings, winner_index)
     log_output_folder(run_id, output_dir)
-    _logger.info("evaluation_finished", extra={
-        "winner": summary["winner"], "output": str(output_dir),
-        "registered_version": registered.version if registered else ""})
-    return EvaluationResult(summary=summary, table=table, output_dir=output_dir,
-                            parent_run_id=run_id, registered=registered, data=data,
-                            scores=scores, tunings=tunings)
+    _logger.info(
+        "evaluation_finished",
+        extra={
+            "winner": summary["winner"],
+            "output": str(output_dir),
+            "registered_version": registered.version if registered else "",
+        },
+    )
+    return EvaluationResult(
+        summary=summary,
+        table=table,
+        output_dir=output_dir,
+        parent_run_id=run_id,
+        registered=registered,
+        data=data,
+        scores=scores,
+        tunings=tunings,
+    )
 
 
 def choose_winner(tunings: list[ModelTuning]) -> int:
@@ -170,8 +217,9 @@ def choose_winner(tunings: list[ModelTuning]) -> int:
     calibration ROC-AUC. The test split is not used, so its figures stay an
     honest estimate of what the winner will do.
     """
-    keys = [(t.certified_automation_calibration, t.roc_auc_calibration)
-            for t in tunings]
+    keys = [
+        (t.certified_automation_calibration, t.roc_auc_calibration) for t in tunings
+    ]
     return max(range(len(tunings)), key=lambda i: keys[i])
 
 

@@ -119,7 +119,9 @@ def load_experiment(path: Path, **overrides: Any) -> ExperimentSpec:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as err:
-        raise ConfigError(f"cannot read experiment file {path}: {err.strerror}") from None
+        raise ConfigError(
+            f"cannot read experiment file {path}: {err.strerror}"
+        ) from None
     except yaml.YAMLError as err:
         raise ConfigError(f"experiment file {path} is not valid YAML: {err}") from None
     if not isinstance(raw, dict):
@@ -142,8 +144,13 @@ def build_experiment(raw: dict[str, Any], origin: str = "options") -> Experiment
     if isinstance(raw.get("models"), str):
         raw = {**raw, "models": parse_model_list(raw["models"])}
     elif isinstance(raw.get("models"), list):
-        raw = {**raw, "models": [m if isinstance(m, dict | ModelSpec) else {"kind": m}
-                                 for m in raw["models"]]}
+        raw = {
+            **raw,
+            "models": [
+                m if isinstance(m, dict | ModelSpec) else {"kind": m}
+                for m in raw["models"]
+            ],
+        }
     try:
         return ExperimentSpec.model_validate(raw)
     except ValidationError as err:
@@ -155,4 +162,6 @@ def build_experiment(raw: dict[str, Any], origin: str = "options") -> Experiment
 
 
 def _looks_like_relative_path(data: str) -> bool:
-    return data != "demo" and not data.startswith("hf:") and not Path(data).is_absolute()
+    return (
+        data != "demo" and not data.startswith("hf:") and not Path(data).is_absolute()
+    )

@@ -23,9 +23,13 @@ def build_candidates(spec: ExperimentSpec, settings: Settings) -> tuple[list[Any
     from heysh.models.factory import build_scorer
 
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    encoder = SentenceEncoder(cache=EmbeddingCache(settings.cache_dir / "embeddings.sqlite"))
-    candidates = [build_scorer(model.kind, encoder=encoder, **dict(model.params))
-                  for model in spec.models]
+    encoder = SentenceEncoder(
+        cache=EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    )
+    candidates = [
+        build_scorer(model.kind, encoder=encoder, **dict(model.params))
+        for model in spec.models
+    ]
     return candidates, encoder
 
 
@@ -48,10 +52,16 @@ def encode_corpus(encoder: Any, corpus: Any) -> dict[str, float]:
     """
     import time
 
-    texts = list(dict.fromkeys([*corpus.texts.tolist(),
-                                *(d.description for d in corpus.domains)]))
+    texts = list(
+        dict.fromkeys(
+            [*corpus.texts.tolist(), *(d.description for d in corpus.domains)]
+        )
+    )
     started = time.perf_counter()
     encoder.encode(texts)
     seconds = time.perf_counter() - started
-    return {"texts": len(texts), "seconds": round(seconds, 3),
-            "documents_per_second": round(len(texts) / seconds, 1) if seconds else 0.0}
+    return {
+        "texts": len(texts),
+        "seconds": round(seconds, 3),
+        "documents_per_second": round(len(texts) / seconds, 1) if seconds else 0.0,
+    }

@@ -83,21 +83,25 @@ def load_pipeline(path: Path) -> Pipeline:
     try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in err.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
         raise ConfigError(f"invalid pipeline {path}: {problems}") from None
     steps = []
     for step in pipeline.steps:
         notebook = (path.parent / step.notebook).resolve()
         if not notebook.is_file():
-            raise ConfigError(f"pipeline {path} step {step.name!r} names notebook "
-                              f"{step.notebook}, which does not exist at {notebook}")
+            raise ConfigError(
+                f"pipeline {path} step {step.name!r} names notebook "
+                f"{step.notebook}, which does not exist at {notebook}"
+            )
         unknown = sorted(set(step.parameters) - declared_parameters(notebook))
         if unknown:
             raise ConfigError(
                 f"pipeline {path} step {step.name!r} sets {', '.join(unknown)}, which "
                 f"notebook {step.notebook} does not declare in its parameters cell; "
-                f"it declares {', '.join(sorted(declared_parameters(notebook)))}")
+                f"it declares {', '.join(sorted(declared_parameters(notebook)))}"
+            )
         steps.append(step.model_copy(update={"notebook": notebook}))
     return pipeline.model_copy(update={"steps": tuple(steps)})
 
@@ -126,16 +130,24 @@ def run_pipeline(
     output_dir.mkdir(parents=True, exist_ok=True)
     result = PipelineResult(pipeline=pipeline.name, output_dir=output_dir)
     for number, step in enumerate(pipeline.steps, start=1):
-        parameters = _parameters_for(step, pipeline, overrides or {},
-                                     {"output_dir": str(output_dir / "work")})
+        parameters = _parameters_for(
+            step, pipeline, overrides or {}, {"output_dir": str(output_dir / "work")}
+        )
         executed = output_dir / f"{number:02d}-{step.notebook.name}"
-        _logger.info("pipeline_step_started", extra={"pipeline": pipeline.name,
-                                                      "step": step.name})
+        _logger.info(
+            "pipeline_step_started",
+            extra={"pipeline": pipeline.name, "step": step.name},
+        )
         try:
             papermill.execute_notebook(
-                str(step.notebook), str(executed), parameters=parameters,
-                kernel_name=kernel_name, cwd=str(Path.cwd()),
-                progress_bar=False, log_output=False)
+                str(step.notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(Path.cwd()),
+                progress_bar=False,
+                log_output=False,
+            )
         except PapermillExecutionError as err:
             result.steps.append(StepResult(step.name, "failed", executed))
             result.mlflow_run_id = _attach_notebooks(result, settings, failed=True)
@@ -157,8 +169,12 @@ def declared_parameters(notebook: Path) -> set[str]:
     return set(papermill.inspect_notebook(str(notebook)))
 
 
-def _parameters_for(step: PipelineStep, pipeline: Pipeline, overrides: dict[str, Any],
-                    provided: dict[str, Any]) -> dict[str, Any]:
+def _parameters_for(
+    step: PipelineStep,
+    pipeline: Pipeline,
+    overrides: dict[str, Any],
+    provided: dict[str, Any],
+) -> dict[str, Any]:
     """Merge parameters, keeping shared ones only where the notebook declares them.
 
     Shared pipeline parameters and command-line overrides go to every step that
@@ -167,12 +183,16 @@ def _parameters_for(step: PipelineStep, pipeline: Pipeline, overrides: dict[str,
     """
     declared = declared_parameters(step.notebook)
     shared = {**pipeline.parameters, **provided, **overrides}
-    return {**{k: v for k, v in shared.items() if k in declared}, **step.parameters,
-            **{k: v for k, v in overrides.items() if k in declared}}
+    return {
+        **{k: v for k, v in shared.items() if k in declared},
+        **step.parameters,
+        **{k: v for k, v in overrides.items() if k in declared},
+    }
 
 
-def _attach_notebooks(result: PipelineResult, settings: Settings, *,
-                      failed: bool) -> str:
+def _attach_notebooks(
+    result: PipelineResult, settings: Settings, *, failed: bool
+) -> str:
     """Log executed notebooks to the evaluation run, or to a pipeline run."""
     import mlflow
     from mlflow import MlflowClient
@@ -183,14 +203,17 @@ def _attach_notebooks(result: PipelineResult, settings: Settings, *,
     summary_path = result.output_dir / "work" / "summary.json"
     run_id = None
     if summary_path.is_file():
-        run_id = json.loads(summary_path.read_text()).get("mlflow", {}).get(
-            "parent_run_id")
+        run_id = (
+            json.loads(summary_path.read_text()).get("mlflow", {}).get("parent_run_id")
+        )
     if run_id is None:
         local = settings.tracking_uri.startswith("sqlite:")
         experiment_id = ensure_experiment(
-            "heysh-pipelines", settings.artifact_root if local else None)
-        with mlflow.start_run(experiment_id=experiment_id,
-                              run_name=f"pipeline-{result.pipeline}") as run:
+            "heysh-pipelines", settings.artifact_root if local else None
+        )
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"pipeline-{result.pipeline}"
+        ) as run:
             run_id = run.info.run_id
             mlflow.set_tag("pipeline", result.pipeline)
     client = MlflowClient()

@@ -55,14 +55,20 @@ def build_summary(
                 "(Clopper-Pearson) p-values on the calibration split, one test per "
                 "side; the error budget 1 - confidence is divided by the number "
                 "of models compared (Bonferroni) because the winner is chosen on "
-                "the same split"),
+                "the same split"
+            ),
         },
-        "models": {t.name: _model_section(s, t, corpus) for s, t in
-                   zip(scores, tunings, strict=True)},
+        "models": {
+            t.name: _model_section(s, t, corpus)
+            for s, t in zip(scores, tunings, strict=True)
+        },
         "winner": winner.name,
-        "domains": {domain_id: _domain_section(tuning, winner.name,
-                                               corpus.domains[corpus.domain_index(domain_id)].name)
-                    for domain_id, tuning in winner.domains.items()},
+        "domains": {
+            domain_id: _domain_section(
+                tuning, winner.name, corpus.domains[corpus.domain_index(domain_id)].name
+            )
+            for domain_id, tuning in winner.domains.items()
+        },
         "grid_step": spec.grid_step,
         "registered": None,
     }
@@ -91,7 +97,9 @@ def _dataset_section(spec: ExperimentSpec, data: Any) -> dict[str, Any]:
     }
 
 
-def _model_section(scores: ModelScores, tuning: ModelTuning, corpus: Any) -> dict[str, Any]:
+def _model_section(
+    scores: ModelScores, tuning: ModelTuning, corpus: Any
+) -> dict[str, Any]:
     automated = sum(1 for d in tuning.domains.values() if d.choice.automation > 0)
     return {
         "name": tuning.name,
@@ -101,7 +109,8 @@ def _model_section(scores: ModelScores, tuning: ModelTuning, corpus: Any) -> dic
         "documents_per_second": _number(scores.pairs_per_second),
         "fit_seconds": _number(scores.fit_seconds),
         "certified_automation_calibration": _number(
-            tuning.certified_automation_calibration),
+            tuning.certified_automation_calibration
+        ),
         "test_automation_rate": _number(tuning.test_total["automation_rate"]),
         "test_false_approve_rate": _number(tuning.test_total["false_approve_rate"]),
         "test_false_reject_rate": _number(tuning.test_total["false_reject_rate"]),
@@ -147,8 +156,10 @@ def _domain_section(tuning: DomainTuning, model: str, name: str) -> dict[str, An
         "n_approve_side": choice.approve.n,
         "n_reject_side": choice.reject.n,
         "scope": choice.scope,
-        "labels_needed": {"approve": choice.approve.labels_needed,
-                          "reject": choice.reject.labels_needed},
+        "labels_needed": {
+            "approve": choice.approve.labels_needed,
+            "reject": choice.reject.labels_needed,
+        },
         "calibration_automation_rate": _number(choice.automation),
         "roc_auc": _number(tuning.roc_auc_test),
         "sides": {"approve": approve, "reject": reject},
@@ -162,9 +173,11 @@ def _domain_section(tuning: DomainTuning, model: str, name: str) -> dict[str, An
 
 
 def _rates(point: Any) -> dict[str, float | None]:
-    return {"automation_rate": _number(point.automation),
-            "false_approve_rate": _number(point.far),
-            "false_reject_rate": _number(point.frr)}
+    return {
+        "automation_rate": _number(point.automation),
+        "false_approve_rate": _number(point.far),
+        "false_reject_rate": _number(point.frr),
+    }
 
 
 def _number(value: float) -> float | None:
@@ -181,8 +194,8 @@ def render_table(summary: dict[str, Any]) -> str:
         f"dataset {dataset['name']}: {dataset['documents']} documents, "
         f"{dataset['domains']} domains, {dataset['pairs']} pairs "
         f"(hash {dataset['content_hash'][:12]})",
-        "input: " + ", ".join(f"{k} {v}" for k, v in dataset["input_report"].items()
-                              if v),
+        "input: "
+        + ", ".join(f"{k} {v}" for k, v in dataset["input_report"].items() if v),
         "",
         f"{'model':24} {'ROC-AUC':>8} {'PR-AUC':>7} {'ECE':>6} {'Brier':>6} "
         f"{'docs/s':>8} {'cert.auto':>9} {'test auto':>9} {'FAR':>6} {'FRR':>6}",
@@ -191,12 +204,15 @@ def render_table(summary: dict[str, Any]) -> str:
         marker = " *" if name == summary["winner"] else ""
         lines.append(
             f"{(name + marker):24} {_fmt(model['roc_auc'], '.3f'):>8} "
-            f"{_fmt(model['pr_auc'], '.3f'):>7} {_fmt(model['calibration_error'], '.3f'):>6} "
-            f"{_fmt(model['brier'], '.3f'):>6} {_fmt(model['documents_per_second'], '.0f'):>8} "
+            f"{_fmt(model['pr_auc'], '.3f'):>7} "
+            f"{_fmt(model['calibration_error'], '.3f'):>6} "
+            f"{_fmt(model['brier'], '.3f'):>6} "
+            f"{_fmt(model['documents_per_second'], '.0f'):>8} "
             f"{_fmt(model['certified_automation_calibration'], '.1%'):>9} "
             f"{_fmt(model['test_automation_rate'], '.1%'):>9} "
             f"{_fmt(model['test_false_approve_rate'], '.1%'):>6} "
-            f"{_fmt(model['test_false_reject_rate'], '.1%'):>6}")
+            f"{_fmt(model['test_false_reject_rate'], '.1%'):>6}"
+        )
     lines += [
         "* winner (most certified automation on calibration data)",
         "",
@@ -212,7 +228,8 @@ def render_table(summary: dict[str, Any]) -> str:
     for domain_id, domain in domains[:TABLE_DOMAIN_LIMIT]:
         needed = domain["labels_needed"]
         lines.append(
-            f"{domain_id[:32]:32} {_fmt(domain['auto_reject_threshold'], '.1f', 'off'):>8} "
+            f"{domain_id[:32]:32} "
+            f"{_fmt(domain['auto_reject_threshold'], '.1f', 'off'):>8} "
             f"{_fmt(domain['auto_approve_threshold'], '.1f', 'off'):>9} "
             f"{_fmt(domain['automation_rate'], '.0%'):>6} "
             f"{_fmt(domain['false_approve_rate'], '.1%'):>6} "
@@ -220,13 +237,19 @@ def render_table(summary: dict[str, Any]) -> str:
             f"{_fmt(domain['false_reject_rate'], '.1%'):>6} "
             f"{_fmt(domain['false_reject_bound'], '.1%', '-'):>7} "
             f"{_short_scope(domain['scope']):>10} "
-            f"{_needed(needed):>14}")
+            f"{_needed(needed):>14}"
+        )
     if len(domains) > TABLE_DOMAIN_LIMIT:
-        lines.append(f"... {len(domains) - TABLE_DOMAIN_LIMIT} more domains in summary.json")
+        lines.append(
+            f"... {len(domains) - TABLE_DOMAIN_LIMIT} more domains in summary.json"
+        )
     registered = summary.get("registered")
     if registered:
-        lines += ["", f"registered {registered['model']} version {registered['version']} "
-                      f"as {registered['alias']!r}; promote with `heysh promote`"]
+        lines += [
+            "",
+            f"registered {registered['model']} version {registered['version']} "
+            f"as {registered['alias']!r}; promote with `heysh promote`",
+        ]
     return "\n".join(lines)
 
 
@@ -239,8 +262,9 @@ def _short_scope(scope: str) -> str:
 
 
 def _needed(needed: dict[str, int | None]) -> str:
-    parts = [f"{side[0]}:{'-' if n is None else n}" for side, n in needed.items()
-             if n != 0]
+    parts = [
+        f"{side[0]}:{'-' if n is None else n}" for side, n in needed.items() if n != 0
+    ]
     return " ".join(parts) or "0"
 
 
@@ -257,11 +281,14 @@ class SavedScores:
     calibration: dict[str, np.ndarray]
     test: dict[str, np.ndarray]
 
-    def domain_arrays(self, model: str, domain_id: str, split: str = "calibration"
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def domain_arrays(
+        self, model: str, domain_id: str, split: str = "calibration"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Scores and labels of one domain's pairs in ``split``."""
         index = self.domain_ids.index(domain_id)
-        domains = self.calibration_domains if split == "calibration" else self.test_domains
+        domains = (
+            self.calibration_domains if split == "calibration" else self.test_domains
+        )
         labels = self.calibration_labels if split == "calibration" else self.test_labels
         scores = (self.calibration if split == "calibration" else self.test)[model]
         mask = domains == index
@@ -269,8 +296,13 @@ class SavedScores:
 
 
 def write_outputs(
-    summary: dict[str, Any], table: str, output_dir: Path, data: Any,
-    scores: list[ModelScores], tunings: list[ModelTuning], winner_index: int,
+    summary: dict[str, Any],
+    table: str,
+    output_dir: Path,
+    data: Any,
+    scores: list[ModelScores],
+    tunings: list[ModelTuning],
+    winner_index: int,
 ) -> None:
     """Write summary.json, table.txt, domain_configs.json, scores.npz and plots/."""
     from heysh.evaluation.plots import (
@@ -283,9 +315,11 @@ def write_outputs(
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (output_dir / "table.txt").write_text(table + "\n")
     (output_dir / "domain_configs.json").write_text(
-        json.dumps(tunings[winner_index].domain_configs(), indent=2) + "\n")
-    (output_dir / "thresholds_by_model.json").write_text(json.dumps(
-        {t.name: t.domain_configs() for t in tunings}, indent=2) + "\n")
+        json.dumps(tunings[winner_index].domain_configs(), indent=2) + "\n"
+    )
+    (output_dir / "thresholds_by_model.json").write_text(
+        json.dumps({t.name: t.domain_configs() for t in tunings}, indent=2) + "\n"
+    )
 
     corpus, splits = data.corpus, data.splits
     arrays: dict[str, Any] = {
@@ -311,7 +345,9 @@ def write_outputs(
     winner = tunings[winner_index]
     grid = threshold_grid(summary_grid_step(summary))
     saved = load_saved_scores(output_dir)
-    ranked = sorted(winner.domains, key=lambda d: -summary["domains"][d]["n_reject_side"])
+    ranked = sorted(
+        winner.domains, key=lambda d: -summary["domains"][d]["n_reject_side"]
+    )
     for domain_id in ranked[:LANDSCAPE_PLOT_LIMIT]:
         domain_scores, domain_labels = saved.domain_arrays(winner.name, domain_id)
         sweep = sweep_threshold_pairs(domain_scores, domain_labels, grid)

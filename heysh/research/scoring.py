@@ -32,8 +32,9 @@ class SplitIndex:
         return cls(*(np.flatnonzero(pair_split == name) for name in SPLITS))
 
     def of(self, split: str) -> np.ndarray:
-        return {"fit": self.fit, "calibration": self.calibration,
-                "test": self.test}[split]
+        return {"fit": self.fit, "calibration": self.calibration, "test": self.test}[
+            split
+        ]
 
 
 @dataclass
@@ -72,7 +73,9 @@ def pairs_of(corpus: LabelledCorpus, pair_indices: np.ndarray) -> ScoringPairs:
     )
 
 
-def fit_and_score(scorer: object, corpus: LabelledCorpus, splits: SplitIndex) -> ModelScores:
+def fit_and_score(
+    scorer: object, corpus: LabelledCorpus, splits: SplitIndex
+) -> ModelScores:
     """Fit ``scorer`` (a CalibratedScorer) on the fit split and score all splits.
 
     Args:
@@ -90,19 +93,32 @@ def fit_and_score(scorer: object, corpus: LabelledCorpus, splits: SplitIndex) ->
     fit_seconds = time.perf_counter() - started
 
     out_of_fold = getattr(scorer, "fit_scores_", None)
-    fit_scores = (np.asarray(out_of_fold, dtype=np.float64) if out_of_fold is not None
-                  else scorer.score(fit_pairs))  # type: ignore[attr-defined]
+    fit_scores = (
+        np.asarray(out_of_fold, dtype=np.float64)
+        if out_of_fold is not None
+        else scorer.score(fit_pairs)
+    )  # type: ignore[attr-defined]
     calibration = scorer.score(pairs_of(corpus, splits.calibration))  # type: ignore[attr-defined]
 
     started = time.perf_counter()
     test = scorer.score(pairs_of(corpus, splits.test))  # type: ignore[attr-defined]
     score_seconds = time.perf_counter() - started
     rate = len(splits.test) / score_seconds if score_seconds > 0 else float("inf")
-    _logger.info("model_scored", extra={"model": name, "fit_s": round(fit_seconds, 2),
-                                         "test_pairs": len(splits.test),
-                                         "pairs_per_s": round(rate, 1)})
-    return ModelScores(name=name, fit=np.asarray(fit_scores, dtype=np.float64),
-                       calibration=np.asarray(calibration, dtype=np.float64),
-                       test=np.asarray(test, dtype=np.float64),
-                       fit_seconds=fit_seconds, score_seconds=score_seconds,
-                       pairs_per_second=rate)
+    _logger.info(
+        "model_scored",
+        extra={
+            "model": name,
+            "fit_s": round(fit_seconds, 2),
+            "test_pairs": len(splits.test),
+            "pairs_per_s": round(rate, 1),
+        },
+    )
+    return ModelScores(
+        name=name,
+        fit=np.asarray(fit_scores, dtype=np.float64),
+        calibration=np.asarray(calibration, dtype=np.float64),
+        test=np.asarray(test, dtype=np.float64),
+        fit_seconds=fit_seconds,
+        score_seconds=score_seconds,
+        pairs_per_second=rate,
+    )

@@ -8,7 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from heysh.evaluation.sweep import operating_point, sweep_threshold_pairs, threshold_grid
+from heysh.evaluation.sweep import (
+    operating_point,
+    sweep_threshold_pairs,
+    threshold_grid,
+)
 from heysh.evaluation.thresholds import EmpiricalChoice, Targets
 from heysh.research.report import SavedScores
 
@@ -41,8 +45,13 @@ def certified_vs_empirical(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def domain_landscape(saved: SavedScores, summary: dict[str, Any], model: str,
-                     domain_id: str, output_dir: Path | None = None) -> Any:
+def domain_landscape(
+    saved: SavedScores,
+    summary: dict[str, Any],
+    model: str,
+    domain_id: str,
+    output_dir: Path | None = None,
+) -> Any:
     """Draw one domain's automation landscape on calibration data for ``model``.
 
     The marked pair is the model's certified pair for the domain, read from
@@ -55,27 +64,35 @@ def domain_landscape(saved: SavedScores, summary: dict[str, Any], model: str,
 
     thresholds = _thresholds(summary, model, domain_id, output_dir)
     scores, labels = saved.domain_arrays(model, domain_id)
-    targets = Targets(false_approve=summary["targets"]["false_approve"],
-                      false_reject=summary["targets"]["false_reject"],
-                      confidence=summary["targets"]["confidence"])
+    targets = Targets(
+        false_approve=summary["targets"]["false_approve"],
+        false_reject=summary["targets"]["false_reject"],
+        confidence=summary["targets"]["confidence"],
+    )
     reject = thresholds["auto_reject_threshold"]
     approve = thresholds["auto_approve_threshold"]
-    chosen = EmpiricalChoice(reject_threshold=reject, approve_threshold=approve,
-                             calibration=operating_point(scores, labels, reject, approve),
-                             targets=targets)
-    sweep = sweep_threshold_pairs(scores, labels,
-                                  threshold_grid(summary.get("grid_step", 0.1)))
+    chosen = EmpiricalChoice(
+        reject_threshold=reject,
+        approve_threshold=approve,
+        calibration=operating_point(scores, labels, reject, approve),
+        targets=targets,
+    )
+    sweep = sweep_threshold_pairs(
+        scores, labels, threshold_grid(summary.get("grid_step", 0.1))
+    )
     figure = plot_automation_landscape(sweep, chosen, targets)
     figure.suptitle(f"{domain_id} ({model}, calibration split)")
     return figure
 
 
-def _thresholds(summary: dict[str, Any], model: str, domain_id: str,
-                output_dir: Path | None) -> dict[str, Any]:
+def _thresholds(
+    summary: dict[str, Any], model: str, domain_id: str, output_dir: Path | None
+) -> dict[str, Any]:
     if model == summary["winner"]:
         return summary["domains"][domain_id]
     if output_dir is None:
-        raise ValueError(f"thresholds of {model!r} are in thresholds_by_model.json; "
-                         "pass output_dir")
+        raise ValueError(
+            f"thresholds of {model!r} are in thresholds_by_model.json; pass output_dir"
+        )
     by_model = json.loads((output_dir / "thresholds_by_model.json").read_text())
     return by_model[model][domain_id]

@@ -1,4 +1,4 @@
-"""Write one evaluation to MLflow: a parent run, a child per model, the winner registered."""
+"""Write one evaluation to MLflow: parent run, a child per model, winner registered."""
 
 from __future__ import annotations
 
@@ -42,11 +42,18 @@ def log_evaluation(
     configure_tracking(settings.tracking_uri, settings.artifact_root)
     experiment_id = ensure_experiment(spec.name, _local_artifact_root(settings))
     corpus = data.corpus
-    with mlflow.start_run(experiment_id=experiment_id,
-                          run_name=f"evaluate-{corpus.name}") as parent:
-        mlflow.set_tags({"heysh_version": __version__, "dataset": corpus.name,
-                         "dataset_hash": data.content_hash, "data_source": spec.data,
-                         "winner": scores[winner_index].name})
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"evaluate-{corpus.name}"
+    ) as parent:
+        mlflow.set_tags(
+            {
+                "heysh_version": __version__,
+                "dataset": corpus.name,
+                "dataset_hash": data.content_hash,
+                "data_source": spec.data,
+                "winner": scores[winner_index].name,
+            }
+        )
         mlflow.log_params(_experiment_params(spec, data))
         mlflow.log_dict(spec.model_dump(mode="json"), "experiment.json")
         if experiment_file is not None:
@@ -54,16 +61,24 @@ def log_evaluation(
         mlflow.log_dict(corpus.input_report, "input_report.json")
 
         model_uris = []
-        for candidate, model_scores, tuning in zip(candidates, scores, tunings,
-                                                   strict=True):
-            with mlflow.start_run(experiment_id=experiment_id, nested=True,
-                                  run_name=model_scores.name):
-                mlflow.set_tags({"dataset_hash": data.content_hash,
-                                 "model_kind": model_scores.name})
+        for candidate, model_scores, tuning in zip(
+            candidates, scores, tunings, strict=True
+        ):
+            with mlflow.start_run(
+                experiment_id=experiment_id, nested=True, run_name=model_scores.name
+            ):
+                mlflow.set_tags(
+                    {"dataset_hash": data.content_hash, "model_kind": model_scores.name}
+                )
                 mlflow.log_params(_model_params(spec, model_scores.name))
                 model_summary = summary["models"][model_scores.name]
-                mlflow.log_metrics({k: v for k, v in model_summary.items()
-                                    if isinstance(v, int | float) and v == v})
+                mlflow.log_metrics(
+                    {
+                        k: v
+                        for k, v in model_summary.items()
+                        if isinstance(v, int | float) and v == v
+                    }
+                )
                 mlflow.log_dict(tuning.domain_configs(), "domain_configs.json")
                 info = log_scorer_model(candidate, name="model")
                 model_uris.append(info.model_uri)
@@ -72,9 +87,11 @@ def log_evaluation(
         if spec.register_winner:
             winner = scores[winner_index].name
             registered = register_model(
-                model_uris[winner_index], settings.registered_model_name,
+                model_uris[winner_index],
+                settings.registered_model_name,
                 alias=CHALLENGER_ALIAS,
-                tags=_version_tags(spec, data, winner, parent.info.run_id, summary))
+                tags=_version_tags(spec, data, winner, parent.info.run_id, summary),
+            )
         return parent.info.run_id, registered
 
 
@@ -86,20 +103,28 @@ def log_output_folder(run_id: str, output_dir: Path) -> None:
 
 
 def _local_artifact_root(settings: Settings) -> Path | None:
-    return settings.artifact_root if settings.tracking_uri.startswith("sqlite:") else None
+    return (
+        settings.artifact_root if settings.tracking_uri.startswith("sqlite:") else None
+    )
 
 
 def _experiment_params(spec: ExperimentSpec, data: Any) -> dict[str, Any]:
     return {
-        "data": spec.data, "max_documents": spec.max_documents,
-        "max_domains": spec.max_domains, "min_relevant_grade": spec.min_relevant_grade,
-        "models": ",".join(m.kind for m in spec.models), "grid_step": spec.grid_step,
+        "data": spec.data,
+        "max_documents": spec.max_documents,
+        "max_domains": spec.max_domains,
+        "min_relevant_grade": spec.min_relevant_grade,
+        "models": ",".join(m.kind for m in spec.models),
+        "grid_step": spec.grid_step,
         "target_false_approve": spec.targets.false_approve,
         "target_false_reject": spec.targets.false_reject,
         "confidence": spec.targets.confidence,
-        "split_fit": spec.split.fit, "split_calibration": spec.split.calibration,
-        "split_test": spec.split.test, "split_seed": spec.split.seed,
-        "documents": data.corpus.n_docs, "domains": len(data.corpus.domains),
+        "split_fit": spec.split.fit,
+        "split_calibration": spec.split.calibration,
+        "split_test": spec.split.test,
+        "split_seed": spec.split.seed,
+        "documents": data.corpus.n_docs,
+        "domains": len(data.corpus.domains),
         "pairs": data.corpus.n_pairs,
     }
 
@@ -107,18 +132,26 @@ def _experiment_params(spec: ExperimentSpec, data: Any) -> dict[str, Any]:
 def _model_params(spec: ExperimentSpec, name: str) -> dict[str, Any]:
     for model in spec.models:
         if model.kind == name:
-            return {"kind": model.kind, **{f"param_{k}": v for k, v in model.params.items()}}
+            return {
+                "kind": model.kind,
+                **{f"param_{k}": v for k, v in model.params.items()},
+            }
     return {"kind": name}
 
 
-def _version_tags(spec: ExperimentSpec, data: Any, winner: str, run_id: str,
-                  summary: dict[str, Any]) -> dict[str, Any]:
+def _version_tags(
+    spec: ExperimentSpec, data: Any, winner: str, run_id: str, summary: dict[str, Any]
+) -> dict[str, Any]:
     tags = {
-        "model_kind": winner, "dataset": data.corpus.name,
-        "dataset_hash": data.content_hash, "data_source": spec.data,
-        "max_documents": spec.max_documents, "max_domains": spec.max_domains,
+        "model_kind": winner,
+        "dataset": data.corpus.name,
+        "dataset_hash": data.content_hash,
+        "data_source": spec.data,
+        "max_documents": spec.max_documents,
+        "max_domains": spec.max_domains,
         "min_relevant_grade": spec.min_relevant_grade,
-        "split": json.dumps(spec.split.model_dump()), "evaluation_run_id": run_id,
+        "split": json.dumps(spec.split.model_dump()),
+        "evaluation_run_id": run_id,
         "roc_auc": summary["models"][winner]["roc_auc"],
     }
     asr = summary["models"][winner].get("attack_success_rate")

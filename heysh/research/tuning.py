@@ -60,8 +60,10 @@ class ModelTuning:
 
     def domain_configs(self) -> dict[str, dict[str, Any]]:
         """Recommended DomainConfig threshold fields per domain."""
-        return {domain: tuning.choice.config_fields()
-                for domain, tuning in self.domains.items()}
+        return {
+            domain: tuning.choice.config_fields()
+            for domain, tuning in self.domains.items()
+        }
 
 
 def tune_model(
@@ -87,33 +89,44 @@ def tune_model(
             split.
     """
     grid = threshold_grid(grid_step)
-    labels = {name: corpus.pair_label[splits.of(name)] for name in
-              ("fit", "calibration", "test")}
+    labels = {
+        name: corpus.pair_label[splits.of(name)]
+        for name in ("fit", "calibration", "test")
+    }
     domain_of = {name: corpus.pair_domain[splits.of(name)] for name in labels}
-    split_scores = {"fit": scores.fit, "calibration": scores.calibration,
-                    "test": scores.test}
+    split_scores = {
+        "fit": scores.fit,
+        "calibration": scores.calibration,
+        "test": scores.test,
+    }
 
     per_domain: dict[str, tuple[np.ndarray, ...]] = {}
     for index, domain in enumerate(corpus.domains):
         masks = {name: domain_of[name] == index for name in labels}
         per_domain[domain.domain_id] = tuple(
-            array for name in ("calibration", "fit")
+            array
+            for name in ("calibration", "fit")
             for array in (split_scores[name][masks[name]], labels[name][masks[name]])
         )
-    choices = tune_domains(per_domain, targets=targets, grid=grid,
-                           delta_split=delta_split)
+    choices = tune_domains(
+        per_domain, targets=targets, grid=grid, delta_split=delta_split
+    )
 
     domains = {}
     for index, domain in enumerate(corpus.domains):
         test_mask = domain_of["test"] == index
         calib_mask = domain_of["calibration"] == index
         test_scores, test_labels = scores.test[test_mask], labels["test"][test_mask]
-        empirical = empirical_thresholds(scores.calibration[calib_mask],
-                                         labels["calibration"][calib_mask],
-                                         targets=targets, grid=grid)
+        empirical = empirical_thresholds(
+            scores.calibration[calib_mask],
+            labels["calibration"][calib_mask],
+            targets=targets,
+            grid=grid,
+        )
         choice = choices[domain.domain_id]
         domains[domain.domain_id] = DomainTuning(
-            domain_id=domain.domain_id, choice=choice,
+            domain_id=domain.domain_id,
+            choice=choice,
             test=realised_rates(choice, test_scores, test_labels),
             empirical=empirical,
             empirical_test=realised_rates(empirical, test_scores, test_labels),
@@ -124,20 +137,25 @@ def tune_model(
         name=scores.name,
         domains=domains,
         metrics=_ranking_metrics(labels["test"], scores.test, domains),
-        certified_automation_calibration=float(np.mean(
-            [d.choice.automation for d in domains.values()])),
+        certified_automation_calibration=float(
+            np.mean([d.choice.automation for d in domains.values()])
+        ),
         roc_auc_calibration=roc_auc(labels["calibration"], scores.calibration),
         test_total=_total(list(domains.values())),
     )
 
 
-def _ranking_metrics(labels: np.ndarray, scores: np.ndarray,
-                     domains: dict[str, DomainTuning]) -> dict[str, float]:
-    per_domain_auc = [d.roc_auc_test for d in domains.values()
-                      if d.roc_auc_test == d.roc_auc_test]
+def _ranking_metrics(
+    labels: np.ndarray, scores: np.ndarray, domains: dict[str, DomainTuning]
+) -> dict[str, float]:
+    per_domain_auc = [
+        d.roc_auc_test for d in domains.values() if d.roc_auc_test == d.roc_auc_test
+    ]
     return {
         "roc_auc": roc_auc(labels, scores),
-        "roc_auc_macro": float(np.mean(per_domain_auc)) if per_domain_auc else float("nan"),
+        "roc_auc_macro": float(np.mean(per_domain_auc))
+        if per_domain_auc
+        else float("nan"),
         "pr_auc": pr_auc(labels, scores),
         "calibration_error": expected_calibration_error(labels, scores),
         "brier": brier_score(labels, scores),

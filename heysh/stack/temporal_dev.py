@@ -185,11 +185,20 @@ def is_temporal_serving(address: str, timeout_s: float = 5.0) -> bool:
             pass
     except OSError:
         return False
-    command = [str(temporal_binary()), "operator", "cluster", "health",
-               "--address", address, "--command-timeout", f"{timeout_s:.0f}s"]
+    command = [
+        str(temporal_binary()),
+        "operator",
+        "cluster",
+        "health",
+        "--address",
+        address,
+        "--command-timeout",
+        f"{timeout_s:.0f}s",
+    ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=timeout_s + 5, check=False)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout_s + 5, check=False
+        )
     except subprocess.TimeoutExpired:
         return False
     return result.returncode == 0 and "SERVING" in result.stdout

@@ -91,8 +91,9 @@ def compare_paired(
     for start in range(0, n_bootstrap, chunk):
         stop = min(n_bootstrap, start + chunk)
         picks = rng.integers(0, n_docs, size=(stop - start, n_docs))
-        delta_samples[start:stop] = (sum_by_doc[picks].sum(axis=1)
-                                     / pairs_by_doc[picks].sum(axis=1))
+        delta_samples[start:stop] = sum_by_doc[picks].sum(axis=1) / pairs_by_doc[
+            picks
+        ].sum(axis=1)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(delta_samples, [tail, 1.0 - tail])
     return PairedComparison(

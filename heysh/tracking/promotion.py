@@ -78,7 +78,9 @@ def promote_challenger(
         )
     production = get_version_by_alias(model_name, PRODUCTION_ALIAS)
     report = PromotionReport(
-        promoted=False, reason="", model_name=model_name,
+        promoted=False,
+        reason="",
+        model_name=model_name,
         challenger_version=challenger.version,
         production_version=production.version if production else None,
         attack_success_ceiling=attack_success_ceiling,
@@ -105,19 +107,26 @@ def promote_challenger(
         )
         return _finish(report, challenger, dry_run, artifact_root)
     if production.version == challenger.version:
-        report.reason = (f"challenger v{challenger.version} is already production; "
-                         "nothing to do")
+        report.reason = (
+            f"challenger v{challenger.version} is already production; nothing to do"
+        )
         return _finish(report, challenger, dry_run, artifact_root)
 
     labels, documents, pairs, data_info = _held_out_pairs(challenger, data_override)
     report.data = data_info
     challenger_scores = _predict(challenger, pairs)
     production_scores = _predict(production, pairs)
-    comparison = compare_paired(labels, challenger_scores, production_scores,
-                                documents, confidence=confidence,
-                                n_bootstrap=n_bootstrap)
-    report.comparison = _describe(comparison, labels, challenger_scores,
-                                  production_scores)
+    comparison = compare_paired(
+        labels,
+        challenger_scores,
+        production_scores,
+        documents,
+        confidence=confidence,
+        n_bootstrap=n_bootstrap,
+    )
+    report.comparison = _describe(
+        comparison, labels, challenger_scores, production_scores
+    )
     report.promoted = comparison.challenger_is_better
     low, high = comparison.interval
     verdict = "better beyond noise" if report.promoted else "not better beyond noise"
@@ -132,15 +141,25 @@ def promote_challenger(
     return _finish(report, challenger, dry_run, artifact_root)
 
 
-def _finish(report: PromotionReport, challenger: RegisteredVersion,
-            dry_run: bool, artifact_root: Path | None) -> PromotionReport:
+def _finish(
+    report: PromotionReport,
+    challenger: RegisteredVersion,
+    dry_run: bool,
+    artifact_root: Path | None,
+) -> PromotionReport:
     if report.promoted and not dry_run:
         set_alias(report.model_name, PRODUCTION_ALIAS, challenger.version)
     _log_gate_run(report, dry_run, artifact_root)
-    _logger.info("promotion_decided", extra={
-        "model": report.model_name, "challenger": report.challenger_version,
-        "production": report.production_version or "", "promoted": report.promoted,
-        "dry_run": dry_run})
+    _logger.info(
+        "promotion_decided",
+        extra={
+            "model": report.model_name,
+            "challenger": report.challenger_version,
+            "production": report.production_version or "",
+            "promoted": report.promoted,
+            "dry_run": dry_run,
+        },
+    )
     return report
 
 
@@ -158,8 +177,11 @@ def _held_out_pairs(
             "held-out data is unknown; pass --data with the data to compare on"
         )
     raw: dict[str, Any] = {"data": data_override or tags["data_source"]}
-    for key, tag in (("max_documents", "max_documents"), ("max_domains", "max_domains"),
-                     ("min_relevant_grade", "min_relevant_grade")):
+    for key, tag in (
+        ("max_documents", "max_documents"),
+        ("max_domains", "max_domains"),
+        ("min_relevant_grade", "min_relevant_grade"),
+    ):
         if tags.get(tag) not in (None, "", "None"):
             raw[key] = int(tags[tag])
     if tags.get("split") not in (None, ""):
@@ -175,8 +197,12 @@ def _held_out_pairs(
             "the data changed since, so pass --data to compare on it knowingly"
         )
     test = data.splits.test
-    info = {"source": raw["data"], "content_hash": data.content_hash,
-            "split": "test", "pairs": int(test.size)}
+    info = {
+        "source": raw["data"],
+        "content_hash": data.content_hash,
+        "split": "test",
+        "pairs": int(test.size),
+    }
     documents = data.corpus.pair_doc[test]
     return data.corpus.pair_label[test], documents, pairs_of(data.corpus, test), info
 
@@ -186,17 +212,24 @@ def _predict(version: RegisteredVersion, pairs: Any) -> np.ndarray:
     import pandas as pd
 
     model = mlflow.pyfunc.load_model(version.uri)
-    frame = pd.DataFrame({"domain_id": list(pairs.domain_ids),
-                          "domain_description": list(pairs.descriptions),
-                          "text": list(pairs.texts)})
+    frame = pd.DataFrame(
+        {
+            "domain_id": list(pairs.domain_ids),
+            "domain_description": list(pairs.descriptions),
+            "text": list(pairs.texts),
+        }
+    )
     predictions = model.predict(frame)
     scores = predictions["score"] if hasattr(predictions, "columns") else predictions
     return np.asarray(scores, dtype=np.float64)
 
 
-def _describe(comparison: PairedComparison, labels: np.ndarray,
-              challenger_scores: np.ndarray,
-              production_scores: np.ndarray) -> dict[str, Any]:
+def _describe(
+    comparison: PairedComparison,
+    labels: np.ndarray,
+    challenger_scores: np.ndarray,
+    production_scores: np.ndarray,
+) -> dict[str, Any]:
     from heysh.evaluation.metrics import roc_auc
 
     described = asdict(comparison)
@@ -205,20 +238,32 @@ def _describe(comparison: PairedComparison, labels: np.ndarray,
     return described
 
 
-def _log_gate_run(report: PromotionReport, dry_run: bool,
-                  artifact_root: Path | None) -> None:
+def _log_gate_run(
+    report: PromotionReport, dry_run: bool, artifact_root: Path | None
+) -> None:
     import mlflow
 
     from heysh.tracking.setup import ensure_experiment
 
     experiment_id = ensure_experiment("heysh-promotion", artifact_root)
-    with mlflow.start_run(experiment_id=experiment_id,
-                          run_name=f"gate-v{report.challenger_version}"):
-        mlflow.set_tags({"model": report.model_name, "promoted": report.promoted,
-                         "dry_run": dry_run,
-                         "challenger_version": report.challenger_version,
-                         "production_version": report.production_version or ""})
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"gate-v{report.challenger_version}"
+    ):
+        mlflow.set_tags(
+            {
+                "model": report.model_name,
+                "promoted": report.promoted,
+                "dry_run": dry_run,
+                "challenger_version": report.challenger_version,
+                "production_version": report.production_version or "",
+            }
+        )
         if report.comparison:
-            mlflow.log_metrics({k: v for k, v in report.comparison.items()
-                                if isinstance(v, int | float)})
+            mlflow.log_metrics(
+                {
+                    k: v
+                    for k, v in report.comparison.items()
+                    if isinstance(v, int | float)
+                }
+            )
         mlflow.log_dict(report.as_dict(), "promotion.json")

@@ -48,8 +48,10 @@ def register_model(
     )
     if alias:
         MlflowClient().set_registered_model_alias(name, alias, version.version)
-    _logger.info("model_registered", extra={"model": name, "version": version.version,
-                                             "alias": alias or ""})
+    _logger.info(
+        "model_registered",
+        extra={"model": name, "version": version.version, "alias": alias or ""},
+    )
     return _as_registered(version)
 
 
@@ -79,8 +81,9 @@ def set_alias(name: str, alias: str, version: str) -> None:
     from mlflow import MlflowClient
 
     MlflowClient().set_registered_model_alias(name, alias, version)
-    _logger.info("alias_moved", extra={"model": name, "alias": alias,
-                                        "version": version})
+    _logger.info(
+        "alias_moved", extra={"model": name, "alias": alias, "version": version}
+    )
 
 
 def _as_registered(version: Any) -> RegisteredVersion:

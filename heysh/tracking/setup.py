@@ -63,6 +63,7 @@ def ensure_experiment(name: str, artifact_root: Path | None = None) -> str:
         return str(experiment.experiment_id)
     location = (artifact_root / name).as_uri() if artifact_root is not None else None
     experiment_id = mlflow.create_experiment(name, artifact_location=location)
-    _logger.info("experiment_created", extra={"experiment": name,
-                                               "experiment_id": experiment_id})
+    _logger.info(
+        "experiment_created", extra={"experiment": name, "experiment_id": experiment_id}
+    )
     return str(experiment_id)

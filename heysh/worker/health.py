@@ -83,7 +83,7 @@ class HealthServer:
             return text
         try:
             with urllib.request.urlopen(self._sdk_metrics_url, timeout=2) as response:
-                sdk = response.read()
+                sdk: bytes = response.read()
         except (urllib.error.URLError, OSError) as err:
             _logger.warning("sdk_metrics_unavailable", extra={"error": str(err)})
             return text
@@ -93,7 +93,7 @@ class HealthServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/health":
                     self._send(200, "application/json", b'{"status": "alive"}')
@@ -113,7 +113,7 @@ class HealthServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 _logger.debug("health_request", extra={"request": format % args})
 
         return Handler

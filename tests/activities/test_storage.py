@@ -15,8 +15,12 @@ from heysh.stores.factory import Stores
 
 def make_activities(stores: Stores, **kwargs: object) -> StorageActivities:
     return StorageActivities(
-        metadata=stores.metadata, vectors=stores.vectors, graph=stores.graph,
-        blobs=stores.blobs, archive=stores.archive, **kwargs,
+        metadata=stores.metadata,
+        vectors=stores.vectors,
+        graph=stores.graph,
+        blobs=stores.blobs,
+        archive=stores.archive,
+        **kwargs,
     )
 
 
@@ -24,8 +28,11 @@ def upload(stores: Stores, body: bytes) -> c.StoreDocumentMetadataInput:
     doc_id = hashlib.sha256(body).hexdigest()
     stores.blobs.put(c.body_blob_key(doc_id), body)
     return c.StoreDocumentMetadataInput(
-        doc_id=doc_id, domain_id="news", blob_key=c.body_blob_key(doc_id),
-        filename="a.txt", uploader="uma",
+        doc_id=doc_id,
+        domain_id="news",
+        blob_key=c.body_blob_key(doc_id),
+        filename="a.txt",
+        uploader="uma",
     )
 
 
@@ -34,7 +41,7 @@ def test_store_document_metadata_twice_writes_one_row_and_text(
 ) -> None:
     """A retried store writes the same row and text again, nothing more."""
     activities = make_activities(stores)
-    request = upload(stores, "Bank <b>profits</b> rose &amp; shares  gained.".encode())
+    request = upload(stores, b"Bank <b>profits</b> rose &amp; shares  gained.")
     env = ActivityEnvironment()
 
     first = env.run(activities.store_document_metadata, request)
@@ -49,7 +56,11 @@ def test_store_document_metadata_twice_writes_one_row_and_text(
     assert stores.blobs.get(first.text_key) == b"Bank profits rose & shares gained."
     row = stores.metadata.get_document(domain, request.doc_id)
     assert (row.status, row.uploader, row.size_bytes, row.language) == (
-        "under_review", "uma", 46, "en")
+        "under_review",
+        "uma",
+        46,
+        "en",
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,7 +84,9 @@ def test_store_document_metadata_bad_body_is_refused_not_raised(
     assert result.refusal_reason.startswith(reason)
     assert result.flags == [flag]
     assert result.text_key == ""
-    assert stores.metadata.get_document(domain, request.doc_id).status == "refused_input"
+    assert (
+        stores.metadata.get_document(domain, request.doc_id).status == "refused_input"
+    )
 
 
 def test_store_document_metadata_unknown_domain_is_non_retryable(
@@ -97,8 +110,11 @@ def test_store_document_metadata_rejects_id_that_is_not_body_hash(
     activities = make_activities(stores)
     request = upload(stores, b"text")
     forged = c.StoreDocumentMetadataInput(
-        doc_id="0" * 64, domain_id=domain, blob_key=request.blob_key,
-        filename="a.txt", uploader="uma",
+        doc_id="0" * 64,
+        domain_id=domain,
+        blob_key=request.blob_key,
+        filename="a.txt",
+        uploader="uma",
     )
 
     with pytest.raises(ApplicationError, match="is not the SHA-256 of the body"):
@@ -114,14 +130,28 @@ def test_record_review_decision_keeps_the_first_decision(
     env = ActivityEnvironment()
     env.run(activities.store_document_metadata, request)
     approve = c.RecordDecisionInput(
-        doc_id=request.doc_id, domain_id=domain, outcome="approved",
-        decided_by="thresholds", score=9.1, model_name="m", model_version="3",
-        thresholds={"relevance_threshold": 7.0, "auto_approve_threshold": 8.5,
-                    "auto_reject_threshold": 4.0},
+        doc_id=request.doc_id,
+        domain_id=domain,
+        outcome="approved",
+        decided_by="thresholds",
+        score=9.1,
+        model_name="m",
+        model_version="3",
+        thresholds={
+            "relevance_threshold": 7.0,
+            "auto_approve_threshold": 8.5,
+            "auto_reject_threshold": 4.0,
+        },
     )
     reject = c.RecordDecisionInput(
-        doc_id=request.doc_id, domain_id=domain, outcome="rejected", decided_by="ann",
-        score=9.1, model_name="m", model_version="3", thresholds={},
+        doc_id=request.doc_id,
+        domain_id=domain,
+        outcome="rejected",
+        decided_by="ann",
+        score=9.1,
+        model_name="m",
+        model_version="3",
+        thresholds={},
     )
 
     first = env.run(activities.record_review_decision, approve)
@@ -141,8 +171,14 @@ def test_record_review_decision_unknown_outcome_is_non_retryable(
     """An outcome outside approved/rejected/refused_input is invalid input."""
     activities = make_activities(stores)
     request = c.RecordDecisionInput(
-        doc_id="d", domain_id=domain, outcome="maybe", decided_by="ann", score=None,
-        model_name="", model_version="", thresholds={},
+        doc_id="d",
+        domain_id=domain,
+        outcome="maybe",
+        decided_by="ann",
+        score=None,
+        model_name="",
+        model_version="",
+        thresholds={},
     )
 
     with pytest.raises(ApplicationError, match="outcome 'maybe' is not one of"):
@@ -152,23 +188,38 @@ def test_record_review_decision_unknown_outcome_is_non_retryable(
 def test_index_graph_archive_twice_leave_one_record_each(
     stores: Stores, domain: str
 ) -> None:
-    """Index, graph and archive writes are upserts: repeating them duplicates nothing."""
+    """Index, graph and archive writes are upserts: repeating them adds nothing."""
     activities = make_activities(stores)
     request = upload(stores, b"Oil output rose as OPEC met in Vienna.")
     env = ActivityEnvironment()
     stored = env.run(activities.store_document_metadata, request)
     index = c.IndexDocumentInput(
-        doc_id=request.doc_id, domain_id=domain, text_key=stored.text_key,
-        embedding=[0.6, 0.8, 0.0], title="Oil output", topics=["oil", "opec"],
-        score=8.8, uploader="uma", decided_by="thresholds",
+        doc_id=request.doc_id,
+        domain_id=domain,
+        text_key=stored.text_key,
+        embedding=[0.6, 0.8, 0.0],
+        title="Oil output",
+        topics=["oil", "opec"],
+        score=8.8,
+        uploader="uma",
+        decided_by="thresholds",
     )
     graph = c.UpdateGraphInput(
-        doc_id=request.doc_id, domain_id=domain, title="Oil output",
-        topics=["oil", "opec"], uploader="uma", reviewer="thresholds",
+        doc_id=request.doc_id,
+        domain_id=domain,
+        title="Oil output",
+        topics=["oil", "opec"],
+        uploader="uma",
+        reviewer="thresholds",
     )
     archive = c.ArchiveDocumentInput(
-        doc_id=request.doc_id, domain_id=domain, blob_key=request.blob_key,
-        filename="a.txt", uploader="uma", decided_by="ann", score=2.0,
+        doc_id=request.doc_id,
+        domain_id=domain,
+        blob_key=request.blob_key,
+        filename="a.txt",
+        uploader="uma",
+        decided_by="ann",
+        score=2.0,
     )
 
     for _ in range(2):
@@ -180,8 +231,12 @@ def test_index_graph_archive_twice_leave_one_record_each(
     record = stores.vectors.get(domain, request.doc_id)
     assert record.text == "Oil output rose as OPEC met in Vienna."
     assert dict(record.metadata) == {
-        "title": "Oil output", "topics": "oil; opec", "uploader": "uma",
-        "decided_by": "thresholds", "score": 8.8}
+        "title": "Oil output",
+        "topics": "oil; opec",
+        "uploader": "uma",
+        "decided_by": "thresholds",
+        "score": 8.8,
+    }
     assert stores.graph.count_documents() == 1
     assert stores.graph.get_document(request.doc_id).topics == ("oil", "opec")
     assert stores.archive.list_ids(domain) == [request.doc_id]
@@ -200,9 +255,16 @@ def test_record_review_vote_replaces_a_voters_earlier_vote(
     env.run(activities.store_document_metadata, request)
 
     def vote(voter: str, approve: bool) -> c.RecordVoteResult:
-        return env.run(activities.record_review_vote, c.RecordVoteInput(
-            doc_id=request.doc_id, domain_id=domain, voter=voter, role="contributor",
-            approve=approve))
+        return env.run(
+            activities.record_review_vote,
+            c.RecordVoteInput(
+                doc_id=request.doc_id,
+                domain_id=domain,
+                voter=voter,
+                role="contributor",
+                approve=approve,
+            ),
+        )
 
     vote("uma", True)
     vote("ada", False)

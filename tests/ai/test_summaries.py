@@ -20,7 +20,8 @@ def test_summarise_lead_treats_line_breaks_as_sentence_ends() -> None:
     text = "Bank results beat forecasts\nProfits rose 12%. Shares gained."
 
     assert summarise_lead(text, max_chars=50) == (
-        "Bank results beat forecasts Profits rose 12%.")
+        "Bank results beat forecasts Profits rose 12%."
+    )
 
 
 def test_summarise_lead_cuts_an_overlong_first_sentence_at_a_word() -> None:

@@ -13,18 +13,32 @@ pytestmark = pytest.mark.e2e
 
 
 def _env(tmp_path: Path, cache_root: Path) -> dict[str, str]:
-    return {"HEYSH_HOME": str(tmp_path / "home"), "HEYSH_CACHE_ROOT": str(cache_root),
-            "MLFLOW_TRACKING_URI": ""}
+    return {
+        "HEYSH_HOME": str(tmp_path / "home"),
+        "HEYSH_CACHE_ROOT": str(cache_root),
+        "MLFLOW_TRACKING_URI": "",
+    }
 
 
 def test_evaluate_real_collection_slice_end_to_end(
-        tmp_path: Path, session_cache_root: Path, shared_datasets: Path) -> None:
-    """`heysh evaluate` on a slice of SweFAQ prints the table and writes summary.json."""
+    tmp_path: Path, session_cache_root: Path, shared_datasets: Path
+) -> None:
+    """`heysh evaluate` on a SweFAQ slice prints the table and writes summary.json."""
     out = tmp_path / "out"
 
-    run = run_heysh("evaluate", "--data", str(shared_datasets / "swefaq"),
-                    "--max-documents", "200", "--max-domains", "4", "--output",
-                    str(out), "--no-progress", env=_env(tmp_path, session_cache_root))
+    run = run_heysh(
+        "evaluate",
+        "--data",
+        str(shared_datasets / "swefaq"),
+        "--max-documents",
+        "200",
+        "--max-domains",
+        "4",
+        "--output",
+        str(out),
+        "--no-progress",
+        env=_env(tmp_path, session_cache_root),
+    )
 
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
@@ -47,15 +61,17 @@ def test_evaluate_real_collection_slice_end_to_end(
     ],
 )
 def test_evaluate_bad_input_is_one_clear_line(
-        tmp_path: Path, session_cache_root: Path, args: list[str],
-        message: str) -> None:
+    tmp_path: Path, session_cache_root: Path, args: list[str], message: str
+) -> None:
     """Bad input exits 1 with a one-line error naming the problem, no traceback."""
-    run = run_heysh("evaluate", *args, "--no-progress",
-                    env=_env(tmp_path, session_cache_root))
+    run = run_heysh(
+        "evaluate", *args, "--no-progress", env=_env(tmp_path, session_cache_root)
+    )
 
     assert run.returncode == 1
-    error_lines = [line for line in run.stderr.splitlines()
-                   if line.startswith("heysh: error:")]
+    error_lines = [
+        line for line in run.stderr.splitlines() if line.startswith("heysh: error:")
+    ]
     assert len(error_lines) == 1 and message in error_lines[0]
     assert "Traceback" not in run.stderr
 

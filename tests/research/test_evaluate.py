@@ -24,14 +24,23 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path,
-              session_cache_root: Path) -> Iterator[EvaluationResult]:
+def evaluated(
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_datasets: Path,
+    session_cache_root: Path,
+) -> Iterator[EvaluationResult]:
     """One evaluation of three models on 300 BBC News documents, 3 domains."""
     home = tmp_path_factory.mktemp("home")
-    settings = load_settings(home=home, cache_root=session_cache_root,
-                             mlflow_tracking_uri=None)
-    spec = build_experiment({"data": str(shared_datasets / "bbc-news"),
-                             "max_documents": 300, "max_domains": 3})
+    settings = load_settings(
+        home=home, cache_root=session_cache_root, mlflow_tracking_uri=None
+    )
+    spec = build_experiment(
+        {
+            "data": str(shared_datasets / "bbc-news"),
+            "max_documents": 300,
+            "max_domains": 3,
+        }
+    )
     yield run_evaluation(spec, settings, home / "out", show_progress=False)
     mlflow.set_tracking_uri("")
 
@@ -44,18 +53,36 @@ def test_summary_has_every_required_field(evaluated: EvaluationResult) -> None:
     assert {"name", "content_hash", "documents", "domains"} <= set(summary["dataset"])
     assert summary["dataset"]["documents"] == 300
     assert summary["dataset"]["domains"] == 3
-    assert set(summary["models"]) == {"lexical", "embedding-similarity",
-                                      "embedding-classifier"}
+    assert set(summary["models"]) == {
+        "lexical",
+        "embedding-similarity",
+        "embedding-classifier",
+    }
     for model in summary["models"].values():
-        assert {"name", "roc_auc", "pr_auc", "calibration_error",
-                "documents_per_second"} <= set(model)
+        assert {
+            "name",
+            "roc_auc",
+            "pr_auc",
+            "calibration_error",
+            "documents_per_second",
+        } <= set(model)
         assert 0.5 < model["roc_auc"] <= 1.0
     for domain in summary["domains"].values():
-        assert {"model", "auto_reject_threshold", "auto_approve_threshold",
-                "automation_rate", "false_approve_rate", "false_reject_rate",
-                "false_approve_bound", "false_reject_bound", "confidence",
-                "n_approve_side", "n_reject_side", "scope",
-                "labels_needed"} <= set(domain)
+        assert {
+            "model",
+            "auto_reject_threshold",
+            "auto_approve_threshold",
+            "automation_rate",
+            "false_approve_rate",
+            "false_reject_rate",
+            "false_approve_bound",
+            "false_reject_bound",
+            "confidence",
+            "n_approve_side",
+            "n_reject_side",
+            "scope",
+            "labels_needed",
+        } <= set(domain)
         assert domain["model"] == summary["winner"]
     assert summary["registered"]["model"] == "heysh-relevance"
     assert summary["registered"]["alias"] == "challenger"
@@ -66,7 +93,8 @@ def test_dataset_hash_matches_the_data_evaluated(evaluated: EvaluationResult) ->
     summary = evaluated.summary
 
     assert summary["dataset"]["content_hash"] == corpus_content_hash(
-        evaluated.data.corpus)
+        evaluated.data.corpus
+    )
 
 
 def test_test_rates_recompute_from_saved_scores(evaluated: EvaluationResult) -> None:
@@ -76,15 +104,19 @@ def test_test_rates_recompute_from_saved_scores(evaluated: EvaluationResult) -> 
 
     for domain_id, domain in evaluated.summary["domains"].items():
         scores, labels = saved.domain_arrays(winner, domain_id, split="test")
-        point = realised_rates((domain["auto_reject_threshold"],
-                                domain["auto_approve_threshold"]), scores, labels)
+        point = realised_rates(
+            (domain["auto_reject_threshold"], domain["auto_approve_threshold"]),
+            scores,
+            labels,
+        )
         assert domain["automation_rate"] == pytest.approx(point.automation, abs=1e-6)
         assert domain["false_approve_rate"] == pytest.approx(point.far, abs=1e-6)
         assert domain["false_reject_rate"] == pytest.approx(point.frr, abs=1e-6)
 
 
 def test_certified_sides_hold_their_targets_on_calibration(
-        evaluated: EvaluationResult) -> None:
+    evaluated: EvaluationResult,
+) -> None:
     """A certified side's bound is at most its target; an off side has no threshold."""
     for domain in evaluated.summary["domains"].values():
         for side, target in (("approve", 0.05), ("reject", 0.05)):
@@ -96,16 +128,21 @@ def test_certified_sides_hold_their_targets_on_calibration(
 
 
 def test_registered_version_resolves_through_the_alias(
-        evaluated: EvaluationResult) -> None:
+    evaluated: EvaluationResult,
+) -> None:
     """The challenger alias points at the registered winner, which predicts."""
     import pandas as pd
 
     configure_tracking(evaluated.summary["mlflow"]["tracking_uri"])
     version = get_version_by_alias("heysh-relevance", "challenger")
     model = mlflow.pyfunc.load_model("models:/heysh-relevance@challenger")
-    frame = pd.DataFrame({"domain_id": ["bbc-news:sport"],
-                          "domain_description": ["Sport news: football, tennis."],
-                          "text": ["The striker scored twice in the cup final."]})
+    frame = pd.DataFrame(
+        {
+            "domain_id": ["bbc-news:sport"],
+            "domain_description": ["Sport news: football, tennis."],
+            "text": ["The striker scored twice in the cup final."],
+        }
+    )
     scores = model.predict(frame)["score"]
 
     assert version is not None
@@ -128,8 +165,13 @@ def test_outputs_include_plots_and_configs(evaluated: EvaluationResult) -> None:
 
 def test_split_is_deterministic(shared_datasets: Path) -> None:
     """Preparing the same experiment twice gives identical splits and hash."""
-    spec = build_experiment({"data": str(shared_datasets / "sib200-swedish"),
-                             "max_documents": 200, "max_domains": 3})
+    spec = build_experiment(
+        {
+            "data": str(shared_datasets / "sib200-swedish"),
+            "max_documents": 200,
+            "max_domains": 3,
+        }
+    )
 
     first, second = prepare_data(spec), prepare_data(spec)
 
@@ -155,15 +197,20 @@ def _runs_in(home: Path) -> int:
     ],
 )
 def test_bad_input_fails_before_anything_is_logged(
-        tmp_path: Path, session_cache_root: Path, raw: dict, error: type,
-        message: str) -> None:
+    tmp_path: Path, session_cache_root: Path, raw: dict, error: type, message: str
+) -> None:
     """Bad input raises a clear error and leaves no MLflow run or registered model."""
-    settings = load_settings(home=tmp_path, cache_root=session_cache_root,
-                             mlflow_tracking_uri=None)
+    settings = load_settings(
+        home=tmp_path, cache_root=session_cache_root, mlflow_tracking_uri=None
+    )
 
     with pytest.raises(error, match=message):
-        run_evaluation(build_experiment({"data": "demo", **raw}), settings,
-                       tmp_path / "out", show_progress=False)
+        run_evaluation(
+            build_experiment({"data": "demo", **raw}),
+            settings,
+            tmp_path / "out",
+            show_progress=False,
+        )
 
     assert _runs_in(tmp_path) == 0
     mlflow.set_tracking_uri("")

@@ -32,7 +32,9 @@ def sleeper() -> list[str]:
 @pytest.fixture
 def stubborn() -> list[str]:
     """A command that ignores SIGTERM, so only SIGKILL stops it."""
-    return [sys.executable, "-c",
-            "import signal, time, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "sys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(600)"]
-
+    return [
+        sys.executable,
+        "-c",
+        "import signal, time, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "sys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(600)",
+    ]

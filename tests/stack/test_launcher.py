@@ -23,8 +23,11 @@ TEMPORAL_ONLY = StackOptions(ui_port=0, worker_types=(), health_ports=())
 
 def test_stack_options_ports_mismatch_raises_config_error() -> None:
     """Each worker type needs its own health port."""
-    with pytest.raises(ConfigError, match=r"3 worker types .* need as many health "
-                       r"ports, got \[8080\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"3 worker types .* need as many health "
+        r"ports, got \[8080\]",
+    ):
         StackOptions(health_ports=(8080,))
 
 
@@ -40,15 +43,33 @@ def test_worker_environment_sets_type_port_and_local_host(
     """A worker gets its type, health port on 127.0.0.1, home and address."""
     monkeypatch.setenv("HEYSH_WORKER_TYPES", "general")
 
-    env = worker_environment(stack_settings, Path("/h"), "127.0.0.1:7", "storage",
-                             9001, {"HEYSH_ENABLE_YARDSTICK": "1"})
+    env = worker_environment(
+        stack_settings,
+        Path("/h"),
+        "127.0.0.1:7",
+        "storage",
+        9001,
+        {"HEYSH_ENABLE_YARDSTICK": "1"},
+    )
 
-    assert {k: env[k] for k in ("HEYSH_HOME", "HEYSH_TEMPORAL_ADDRESS", "WORKER_TYPES",
-                                "HEYSH_HEALTH_HOST", "HEYSH_HEALTH_PORT",
-                                "HEYSH_ENABLE_YARDSTICK")} == {
-        "HEYSH_HOME": "/h", "HEYSH_TEMPORAL_ADDRESS": "127.0.0.1:7",
-        "WORKER_TYPES": "storage", "HEYSH_HEALTH_HOST": "127.0.0.1",
-        "HEYSH_HEALTH_PORT": "9001", "HEYSH_ENABLE_YARDSTICK": "1"}
+    assert {
+        k: env[k]
+        for k in (
+            "HEYSH_HOME",
+            "HEYSH_TEMPORAL_ADDRESS",
+            "WORKER_TYPES",
+            "HEYSH_HEALTH_HOST",
+            "HEYSH_HEALTH_PORT",
+            "HEYSH_ENABLE_YARDSTICK",
+        )
+    } == {
+        "HEYSH_HOME": "/h",
+        "HEYSH_TEMPORAL_ADDRESS": "127.0.0.1:7",
+        "WORKER_TYPES": "storage",
+        "HEYSH_HEALTH_HOST": "127.0.0.1",
+        "HEYSH_HEALTH_PORT": "9001",
+        "HEYSH_ENABLE_YARDSTICK": "1",
+    }
     assert "HEYSH_WORKER_TYPES" not in env
 
 
@@ -67,8 +88,11 @@ def test_start_stack_temporal_port_taken_raises_config_error(
         listener.bind(("127.0.0.1", port))
         listener.listen()
 
-        with pytest.raises(ConfigError, match=f"port {port} on 127.0.0.1 is taken by "
-                           "another program not started by this stack"):
+        with pytest.raises(
+            ConfigError,
+            match=f"port {port} on 127.0.0.1 is taken by "
+            "another program not started by this stack",
+        ):
             start_stack(stack_settings, TEMPORAL_ONLY)
 
     assert read_state(paths_for(stack_settings)) is None
@@ -120,6 +144,7 @@ def test_start_stack_after_crash_restarts_missing_process(
     new = again.state.record("temporal") if again.state else None
 
     assert [(c.running, c.detail) for c in status.components] == [
-        (False, "not running")]
+        (False, "not running")
+    ]
     assert again.started == ["temporal"]
     assert new is not None and new.pid != old.pid

@@ -24,11 +24,14 @@ def _wait_for_text(path: Path, text: str, timeout_s: float = 30.0) -> None:
 
 
 def test_spawn_writes_output_to_log_and_runs_detached(tmp_path: Path) -> None:
-    """A spawned process writes stdout and stderr to its log, in a session of its own."""
+    """A spawned process logs stdout and stderr to its file, in its own session."""
     log = tmp_path / "logs" / "echo.log"
-    command = ["python3", "-c",
-               "import sys, os; print('out'); print('err', file=sys.stderr); "
-               "print(os.getsid(0) == os.getpid())"]
+    command = [
+        "python3",
+        "-c",
+        "import sys, os; print('out'); print('err', file=sys.stderr); "
+        "print(os.getsid(0) == os.getpid())",
+    ]
 
     pid = spawn(command, env=dict(os.environ), log_path=log)
     deadline = time.monotonic() + 30
@@ -71,7 +74,7 @@ def test_stop_processes_sigterm_ignored_killed_after_grace(
 def test_stop_processes_other_start_time_left_alone(
     tmp_path: Path, sleeper: list[str]
 ) -> None:
-    """A pid whose start time differs from the record (a recycled pid) is not signalled."""
+    """A pid whose start time differs from the record (recycled) is not signalled."""
     pid = spawn(sleeper, env=dict(os.environ), log_path=tmp_path / "s.log")
     started = start_time_of(pid)
     assert started is not None
@@ -85,8 +88,9 @@ def test_stop_processes_other_start_time_left_alone(
 
 def test_is_running_exited_process_false(tmp_path: Path) -> None:
     """A process that exited (and was reaped) no longer counts as running."""
-    pid = spawn(["python3", "-c", "pass"], env=dict(os.environ),
-                log_path=tmp_path / "p.log")
+    pid = spawn(
+        ["python3", "-c", "pass"], env=dict(os.environ), log_path=tmp_path / "p.log"
+    )
     deadline = time.monotonic() + 30
     while is_running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -24,14 +24,16 @@ def test_stack_paths_layout_under_home(tmp_path: Path) -> None:
     assert paths.temporal_db == tmp_path / "temporal" / "temporal.db"
     assert paths.state_file == tmp_path / "stack" / "stack.json"
     assert paths.log_of("worker-storage") == (
-        tmp_path / "stack" / "logs" / "worker-storage.log")
+        tmp_path / "stack" / "logs" / "worker-storage.log"
+    )
 
 
 def test_write_state_then_read_state_round_trips(tmp_path: Path) -> None:
     """What is written is read back field for field."""
     paths = StackPaths(tmp_path)
     state = StackState(
-        temporal_address="127.0.0.1:7233", ui_url="http://127.0.0.1:8233",
+        temporal_address="127.0.0.1:7233",
+        ui_url="http://127.0.0.1:8233",
         processes=[
             ProcessRecord("temporal", 11, 500, "/l/t.log", 7233),
             ProcessRecord("worker-general", 12, None, "/l/g.log", 8082, "general"),
@@ -71,5 +73,5 @@ def test_read_state_unknown_fields_raises_config_error(tmp_path: Path) -> None:
     paths.state_file.parent.mkdir(parents=True)
     paths.state_file.write_text('{"temporal_address": "x", "ui_url": "", "colour": 1}')
 
-    with pytest.raises(ConfigError, match="unexpected fields .*another heysh version"):
+    with pytest.raises(ConfigError, match=r"unexpected fields .*another heysh version"):
         read_state(paths)

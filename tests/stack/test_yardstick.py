@@ -28,8 +28,10 @@ def test_steps_two_per_queue_in_review_order() -> None:
 def test_activities_for_each_type_its_two_steps() -> None:
     """Each worker type registers exactly its own two activities."""
     names = {
-        kind: sorted(f.__temporal_activity_definition.name  # type: ignore[attr-defined]
-                     for f in activities_for(kind))
+        kind: sorted(
+            f.__temporal_activity_definition.name  # type: ignore[attr-defined]
+            for f in activities_for(kind)
+        )
         for kind in ("ai-processing", "storage", "general")
     }
 
@@ -50,7 +52,7 @@ def test_yardstick_queue_separate_from_production_queues() -> None:
 def test_yardstick_workflow_runs_six_steps_on_their_queues(
     temporal_server: TemporalDevServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The workflow returns its token after one activity per step, on each step's queue."""
+    """The workflow returns its token after one activity per step on its queue."""
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import Client
 
@@ -65,8 +67,10 @@ def test_yardstick_workflow_runs_six_steps_on_their_queues(
         try:
             client = await Client.connect(temporal_server.address)
             handle = await client.start_workflow(
-                WORKFLOW_NAME, YardstickInput("token-7", suffix),
-                id=f"yardstick-test{suffix}", task_queue=yardstick_queue("general", suffix),
+                WORKFLOW_NAME,
+                YardstickInput("token-7", suffix),
+                id=f"yardstick-test{suffix}",
+                task_queue=yardstick_queue("general", suffix),
             )
             token = await asyncio.wait_for(handle.result(), 60)
             history = await handle.fetch_history()
@@ -74,8 +78,10 @@ def test_yardstick_workflow_runs_six_steps_on_their_queues(
             stop.set()
             await workers
         scheduled = [
-            (e.activity_task_scheduled_event_attributes.activity_type.name,
-             e.activity_task_scheduled_event_attributes.task_queue.name)
+            (
+                e.activity_task_scheduled_event_attributes.activity_type.name,
+                e.activity_task_scheduled_event_attributes.task_queue.name,
+            )
             for e in history.events
             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         ]

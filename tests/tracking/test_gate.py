@@ -57,8 +57,9 @@ def test_compare_paired_brier_values_match_hand_computation() -> None:
     labels = np.array([1, 0, 1, 0])
     documents = np.array([0, 1, 2, 3])
 
-    comparison = compare_paired(labels, np.array([9.0, 1, 9, 1]),
-                                np.array([6.0, 4, 6, 4]), documents)
+    comparison = compare_paired(
+        labels, np.array([9.0, 1, 9, 1]), np.array([6.0, 4, 6, 4]), documents
+    )
 
     assert comparison.challenger_brier == pytest.approx(0.01)
     assert comparison.production_brier == pytest.approx(0.16)

@@ -16,10 +16,12 @@ from heysh.tracking.setup import configure_tracking, ensure_experiment
 
 
 def _fitted_lexical():
-    texts = ["wind turbines and solar panels feed the grid",
-             "the striker scored a late goal in the derby",
-             "offshore wind farms expand renewable capacity",
-             "the referee showed a red card in the cup match"] * 6
+    texts = [
+        "wind turbines and solar panels feed the grid",
+        "the striker scored a late goal in the derby",
+        "offshore wind farms expand renewable capacity",
+        "the referee showed a red card in the cup match",
+    ] * 6
     description = "Renewable energy: wind, solar and the power grid."
     pairs = ScoringPairs(["energy"] * len(texts), [description] * len(texts), texts)
     labels = np.array([1, 0, 1, 0] * 6)
@@ -34,20 +36,31 @@ def test_register_model_alias_resolves_to_the_version(heysh_env: Settings) -> No
     with mlflow.start_run(experiment_id=experiment_id):
         info = log_scorer_model(scorer, name="model")
 
-    first = register_model(info.model_uri, "heysh-relevance", alias="challenger",
-                           tags={"dataset_hash": "abc"})
+    first = register_model(
+        info.model_uri,
+        "heysh-relevance",
+        alias="challenger",
+        tags={"dataset_hash": "abc"},
+    )
     second = register_model(info.model_uri, "heysh-relevance", alias=None, tags={})
     set_alias("heysh-relevance", "production", second.version)
     loaded = mlflow.pyfunc.load_model("models:/heysh-relevance@challenger")
-    predicted = loaded.predict(pd.DataFrame({
-        "domain_id": list(pairs.domain_ids), "domain_description": list(pairs.descriptions),
-        "text": list(pairs.texts)}))["score"].to_numpy()
+    predicted = loaded.predict(
+        pd.DataFrame(
+            {
+                "domain_id": list(pairs.domain_ids),
+                "domain_description": list(pairs.descriptions),
+                "text": list(pairs.texts),
+            }
+        )
+    )["score"].to_numpy()
 
     assert (first.version, second.version) == ("1", "2")
     assert get_version_by_alias("heysh-relevance", "challenger").version == "1"
     assert get_version_by_alias("heysh-relevance", "production").version == "2"
     assert get_version_by_alias("heysh-relevance", "challenger").tags == {
-        "dataset_hash": "abc"}
+        "dataset_hash": "abc"
+    }
     assert predicted == pytest.approx(scorer.score(pairs), abs=1e-9)
 
 

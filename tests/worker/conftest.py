@@ -32,8 +32,10 @@ def stack(
 ) -> Iterator[ReviewStack]:
     """Embedded stores and all three workers in this process, own task queues."""
     review_stack = ReviewStack(
-        temporal_server.address, tmp_path_factory.mktemp("heysh"),
-        model=fast_model, encoder=encoder,
+        temporal_server.address,
+        tmp_path_factory.mktemp("heysh"),
+        model=fast_model,
+        encoder=encoder,
     )
     yield review_stack
     review_stack.close()

@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
 import pytest
 
 from heysh.activities.ai import LoadedModel
@@ -18,8 +19,10 @@ from tests.review_stack import ReviewStack
 pytestmark = pytest.mark.integration
 
 ALWAYS_APPROVE = {
-    "relevance_threshold": 0.0, "auto_approve_threshold": 0.0,
-    "auto_reject_threshold": None, "use_ai_controller": True,
+    "relevance_threshold": 0.0,
+    "auto_approve_threshold": 0.0,
+    "auto_reject_threshold": None,
+    "use_ai_controller": True,
 }
 
 
@@ -52,7 +55,9 @@ class GatedModelSource:
         raise AssertionError("no override expected")
 
 
-def test_health_live_and_ready_when_temporal_and_model_are_up(stack: ReviewStack) -> None:
+def test_health_live_and_ready_when_temporal_and_model_are_up(
+    stack: ReviewStack,
+) -> None:
     """/health is 200; /ready is 200 with every check ok on a running stack."""
     port = stack.workers.health_port
 
@@ -63,7 +68,9 @@ def test_health_live_and_ready_when_temporal_and_model_are_up(stack: ReviewStack
     assert health == (200, '{"status": "alive"}')
     assert ready[0] == 200
     assert json.loads(ready[1]) == {
-        "ready": True, "checks": {"worker": "ok", "temporal": "ok", "model": "ok"}}
+        "ready": True,
+        "checks": {"worker": "ok", "temporal": "ok", "model": "ok"},
+    }
     assert missing[0] == 404
 
 
@@ -80,18 +87,24 @@ def test_metrics_expose_heysh_and_temporal_sdk_metrics(stack: ReviewStack) -> No
     assert 'heysh_relevance_score_bucket{le="10.0"}' in text
     assert "heysh_model_latency_seconds_count" in text
     assert 'heysh_model_info{name="lexical-test",version="1"} 1.0' in text
-    sdk_names = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
-                 if line.startswith("temporal_")}
-    assert {"temporal_worker_task_slots_available",
-            "temporal_activity_execution_latency_count"} <= sdk_names
+    sdk_names = {
+        line.split("{")[0].split(" ")[0]
+        for line in text.splitlines()
+        if line.startswith("temporal_")
+    }
+    assert {
+        "temporal_worker_task_slots_available",
+        "temporal_activity_execution_latency_count",
+    } <= sdk_names
 
 
 def test_ready_is_503_with_reason_until_model_loaded(stack: ReviewStack) -> None:
     """An AI worker answers /ready 503 naming the model while it loads, then 200."""
     source = GatedModelSource(stack.model)
     settings = stack.settings.model_copy(update={"worker_types": "ai-processing"})
-    workers = WorkerStack(settings, stores=stack.stores, encoder=object(),
-                          model_source=source)
+    workers = WorkerStack(
+        settings, stores=stack.stores, encoder=object(), model_source=source
+    )
     starting = asyncio.run_coroutine_threadsafe(workers.start(), stack.loop.loop)
     deadline = time.monotonic() + 30
     while workers.health is None and time.monotonic() < deadline:
@@ -113,7 +126,8 @@ def test_ready_is_503_with_reason_until_model_loaded(stack: ReviewStack) -> None
 def test_health_server_reports_failed_checks_as_503_json() -> None:
     """A failing readiness check gives 503 and a JSON body naming it."""
     server = HealthServer(
-        "127.0.0.1", 0,
+        "127.0.0.1",
+        0,
         readiness=lambda: (False, {"temporal": "unreachable: refused", "worker": "ok"}),
         sdk_metrics_url=None,
     )
@@ -126,6 +140,8 @@ def test_health_server_reports_failed_checks_as_503_json() -> None:
 
     assert ready[0] == 503
     assert json.loads(ready[1]) == {
-        "ready": False, "checks": {"temporal": "unreachable: refused", "worker": "ok"}}
+        "ready": False,
+        "checks": {"temporal": "unreachable: refused", "worker": "ok"},
+    }
     assert metrics[0] == 200
     assert "# TYPE heysh_relevance_score histogram" in metrics[1]

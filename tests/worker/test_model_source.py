@@ -1,9 +1,8 @@
-"""The AI worker's model source: default model, registry alias, swaps without restart."""
+"""The AI worker's model source: default model, registry alias, live swaps."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from heysh.worker.model_source import (
     RegistryModelLoader,
     build_default_model,
 )
-from tests.review_stack import DATASETS, ReviewStack
+from tests.review_stack import DATASETS, ReviewStack, read_jsonl
 from tests.temporal_server import TemporalDevServer
 
 CONSTANT_MODEL_CODE = '''
@@ -52,8 +51,11 @@ def register_constant_models(tmp_path: Path, scores: list[float]) -> str:
     for score in scores:
         with mlflow.start_run():
             mlflow.pyfunc.log_model(
-                name="model", python_model=str(code), model_config={"score": score},
-                registered_model_name="heysh-relevance", pip_requirements=["pandas"],
+                name="model",
+                python_model=str(code),
+                model_config={"score": score},
+                registered_model_name="heysh-relevance",
+                pip_requirements=["pandas"],
             )
     return uri
 
@@ -62,7 +64,8 @@ def set_alias(uri: str, version: str) -> None:
     from mlflow import MlflowClient
 
     MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
-        "heysh-relevance", "production", version)
+        "heysh-relevance", "production", version
+    )
 
 
 def one_score(source: ModelSource) -> float:
@@ -72,7 +75,8 @@ def one_score(source: ModelSource) -> float:
 def model_info_samples() -> dict[tuple[str, str], float]:
     return {
         (s.labels["name"], s.labels["version"]): s.value
-        for metric in REGISTRY.collect() if metric.name == "heysh_model_info"
+        for metric in REGISTRY.collect()
+        if metric.name == "heysh_model_info"
         for s in metric.samples
     }
 
@@ -85,7 +89,8 @@ def test_model_source_nothing_registered_uses_default_and_warns(
     source = ModelSource(
         encoder=encoder,
         loader=RegistryModelLoader(f"sqlite:///{tmp_path / 'empty.db'}"),
-        model_name="heysh-relevance", alias="production",
+        model_name="heysh-relevance",
+        alias="production",
     )
 
     with caplog.at_level(logging.WARNING, logger="heysh.worker.model_source"):
@@ -93,7 +98,9 @@ def test_model_source_nothing_registered_uses_default_and_warns(
 
     assert (model.name, model.version) == (DEFAULT_MODEL_NAME, DEFAULT_MODEL_VERSION)
     assert source.is_loaded
-    assert [r.getMessage() for r in caplog.records] == ["no_registered_model_using_default"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "no_registered_model_using_default"
+    ]
     assert model_info_samples() == {(DEFAULT_MODEL_NAME, DEFAULT_MODEL_VERSION): 1.0}
     assert source.refresh() is False
 
@@ -101,19 +108,22 @@ def test_model_source_nothing_registered_uses_default_and_warns(
 @pytest.mark.model
 def test_default_model_ranks_business_news_above_other_sections(encoder: Any) -> None:
     """The default model scores business articles above sport, tech and arts ones."""
-    domains = {d["domain_id"]: d for d in map(
-        json.loads, open(DATASETS / "bbc-news" / "domains.jsonl"))}
-    docs = {d["id"]: d for d in map(
-        json.loads, open(DATASETS / "bbc-news" / "documents.jsonl"))}
+    domains = {
+        d["domain_id"]: d for d in read_jsonl(DATASETS / "bbc-news" / "domains.jsonl")
+    }
+    docs = {d["id"]: d for d in read_jsonl(DATASETS / "bbc-news" / "documents.jsonl")}
     business = ["bbc-news:business/001", "bbc-news:business/002"]
     others = ["bbc-news:sport/001", "bbc-news:tech/001", "bbc-news:entertainment/001"]
     description = domains["bbc-news:business"]["description"]
     model = build_default_model(encoder)
 
-    scores = model.score(ScoringPairs(
-        ["bbc-news:business"] * 5, [description] * 5,
-        [docs[i]["text"] for i in business + others],
-    ))
+    scores = model.score(
+        ScoringPairs(
+            ["bbc-news:business"] * 5,
+            [description] * 5,
+            [docs[i]["text"] for i in business + others],
+        )
+    )
 
     assert scores.shape == (5,)
     assert ((scores >= 0) & (scores <= 10)).all()
@@ -121,15 +131,21 @@ def test_default_model_ranks_business_news_above_other_sections(encoder: Any) ->
 
 
 @pytest.mark.integration
-@pytest.mark.filterwarnings("ignore:.*Add type hints to the `predict` method:UserWarning")
+@pytest.mark.filterwarnings(
+    "ignore:.*Add type hints to the `predict` method:UserWarning"
+)
 def test_model_source_follows_moved_alias_without_restart(
     tmp_path: Path, encoder: Any
 ) -> None:
     """Moving the production alias swaps the served model on the next check."""
     uri = register_constant_models(tmp_path, [3.0, 9.0])
     set_alias(uri, "1")
-    source = ModelSource(encoder=encoder, loader=RegistryModelLoader(uri),
-                         model_name="heysh-relevance", alias="production")
+    source = ModelSource(
+        encoder=encoder,
+        loader=RegistryModelLoader(uri),
+        model_name="heysh-relevance",
+        alias="production",
+    )
     source.load()
     before = (source.current().version, one_score(source))
 
@@ -165,20 +181,30 @@ def test_review_with_default_model_records_its_name_and_version(
     source = ModelSource(
         encoder=encoder,
         loader=RegistryModelLoader(f"sqlite:///{tmp_path / 'empty.db'}"),
-        model_name="heysh-relevance", alias="production",
+        model_name="heysh-relevance",
+        alias="production",
     )
-    stack = ReviewStack(temporal_server.address, tmp_path / "home", model=None,
-                        encoder=encoder, model_source=source)
+    stack = ReviewStack(
+        temporal_server.address,
+        tmp_path / "home",
+        model=None,
+        encoder=encoder,
+        model_source=source,
+    )
     try:
-        domain = stack.add_domain({"controller_pool": ["ann"]},
-                                  {"ann": "controller", "uma": "contributor"},
-                                  description="Sport: football, tennis, athletics.")
+        domain = stack.add_domain(
+            {"controller_pool": ["ann"]},
+            {"ann": "controller", "uma": "contributor"},
+            description="Sport: football, tennis, athletics.",
+        )
         off_topic = b"The central bank raised interest rates to curb inflation."
         result = stack.result(domain, stack.submit(domain, off_topic).doc_id)
     finally:
         stack.close()
 
     assert (result.model_name, result.model_version) == (
-        DEFAULT_MODEL_NAME, DEFAULT_MODEL_VERSION)
+        DEFAULT_MODEL_NAME,
+        DEFAULT_MODEL_VERSION,
+    )
     assert (result.outcome, result.decided_by) == ("rejected", "thresholds")
     assert result.score <= 4.0

@@ -28,8 +28,13 @@ class WorkerProcess:
     """
 
     def __init__(
-        self, home: Path, temporal_address: str, suffix: str, worker_types: str,
-        log_path: Path, extra_env: dict[str, str] | None = None,
+        self,
+        home: Path,
+        temporal_address: str,
+        suffix: str,
+        worker_types: str,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.health_port = free_port()
         self.log_path = log_path
@@ -50,18 +55,24 @@ class WorkerProcess:
         """Start the child and wait until its /ready answers 200."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "heysh.worker"], env=self.env,
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "heysh.worker"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early; see {self.log_path}:\n"
-                                   f"{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"worker exited early; see {self.log_path}:\n"
+                    f"{self.log_path.read_text()[-3000:]}"
+                )
             if self.ready()[0] == 200:
                 return
             time.sleep(0.3)
-        raise RuntimeError(f"worker not ready in {ready_timeout_s}s; see {self.log_path}")
+        raise RuntimeError(
+            f"worker not ready in {ready_timeout_s}s; see {self.log_path}"
+        )
 
     def ready(self) -> tuple[int, dict]:
         """GET /ready: (status, body); (0, {}) while nothing listens."""

@@ -45,7 +45,8 @@ class _ReorderedReviewWorkflow:
     @workflow.run
     async def run(self, review: ReviewInput) -> None:
         await workflow.execute_activity(
-            "assess_document_relevance", review,
+            "assess_document_relevance",
+            review,
             start_to_close_timeout=timedelta(seconds=10),
         )
 

@@ -35,22 +35,35 @@ BUSINESS_TEXT = (
     "to further growth."
 )
 ALWAYS_APPROVE = {
-    "relevance_threshold": 0.0, "auto_approve_threshold": 0.0,
-    "auto_reject_threshold": None, "use_ai_controller": True,
+    "relevance_threshold": 0.0,
+    "auto_approve_threshold": 0.0,
+    "auto_reject_threshold": None,
+    "use_ai_controller": True,
 }
 ALWAYS_REJECT = {
-    "relevance_threshold": 10.0, "auto_approve_threshold": None,
-    "auto_reject_threshold": 9.999, "use_ai_controller": True,
+    "relevance_threshold": 10.0,
+    "auto_approve_threshold": None,
+    "auto_reject_threshold": 9.999,
+    "use_ai_controller": True,
 }
 POOL = ["ann", "bob"]
-MEMBERS = {"ann": "controller", "bob": "controller", "uma": "contributor",
-           "ada": "admin"}
+MEMBERS = {
+    "ann": "controller",
+    "bob": "controller",
+    "uma": "contributor",
+    "ada": "admin",
+}
 
 
 def gray_zone(**overrides: object) -> dict[str, object]:
     """A config that sends every document to a human controller."""
-    return {"relevance_threshold": 5.0, "auto_approve_threshold": None,
-            "auto_reject_threshold": None, "controller_pool": POOL, **overrides}
+    return {
+        "relevance_threshold": 5.0,
+        "auto_approve_threshold": None,
+        "auto_reject_threshold": None,
+        "controller_pool": POOL,
+        **overrides,
+    }
 
 
 def model_score(stack: ReviewStack, description: str, body: bytes) -> float:
@@ -66,8 +79,10 @@ def save_history(stack: ReviewStack, domain_id: str, doc_id: str, name: str) -> 
         (HISTORIES / f"{name}.json").write_text(stack.history_json(domain_id, doc_id))
 
 
-def test_review_high_score_auto_approves_indexes_and_notifies(stack: ReviewStack) -> None:
-    """A document at or above auto-approve is approved, indexed, linked and announced."""
+def test_review_high_score_auto_approves_indexes_and_notifies(
+    stack: ReviewStack,
+) -> None:
+    """A document at or above auto-approve is approved, indexed, linked, announced."""
     domain = stack.add_domain(ALWAYS_APPROVE, {"uma": "contributor", "ada": "admin"})
     body = BUSINESS_TEXT.encode()
 
@@ -78,16 +93,22 @@ def test_review_high_score_auto_approves_indexes_and_notifies(stack: ReviewStack
     assert submitted.workflow_id == f"review-{domain}-{submitted.doc_id}"
     assert (result.outcome, result.decided_by) == ("approved", "thresholds")
     description = stack.stores.metadata.get_domain(domain)["description"]
-    assert result.score == pytest.approx(model_score(stack, description, body), abs=1e-9)
+    assert result.score == pytest.approx(
+        model_score(stack, description, body), abs=1e-9
+    )
     decision = stack.stores.metadata.get_decision(domain, submitted.doc_id)
     assert (decision.outcome, decision.decided_by) == ("approved", "thresholds")
     assert (decision.model_name, decision.model_version) == ("lexical-test", "1")
     assert decision.score == pytest.approx(result.score)
     assert dict(decision.thresholds) == {
-        "relevance_threshold": 0.0, "auto_approve_threshold": 0.0,
+        "relevance_threshold": 0.0,
+        "auto_approve_threshold": 0.0,
         "auto_reject_threshold": None,
     }
-    assert stack.stores.metadata.get_document(domain, submitted.doc_id).status == "approved"
+    assert (
+        stack.stores.metadata.get_document(domain, submitted.doc_id).status
+        == "approved"
+    )
     vector = stack.stores.vectors.get(domain, submitted.doc_id)
     assert len(vector.vector) == 384
     assert vector.metadata["title"].startswith("Quarterly profits at the bank")
@@ -117,7 +138,10 @@ def test_review_low_score_auto_rejects_and_archives(stack: ReviewStack) -> None:
     assert archived[1]["decided_by"] == "thresholds"
     assert stack.stores.vectors.get(domain, submitted.doc_id) is None
     assert stack.stores.graph.get_document(submitted.doc_id) is None
-    assert stack.stores.metadata.get_document(domain, submitted.doc_id).status == "rejected"
+    assert (
+        stack.stores.metadata.get_document(domain, submitted.doc_id).status
+        == "rejected"
+    )
     save_history(stack, domain, submitted.doc_id, "auto_reject")
 
 
@@ -135,7 +159,10 @@ def test_review_gray_zone_is_decided_by_assigned_controller(stack: ReviewStack) 
     assert [(p.doc_id, p.domain_id) for p in pending] == [(submitted.doc_id, domain)]
     assert (decided.outcome, decided.decided_by) == ("approved", "ann")
     assert (result.outcome, result.decided_by, result.reason) == (
-        "approved", "ann", "clearly business")
+        "approved",
+        "ann",
+        "clearly business",
+    )
     decision = stack.stores.metadata.get_decision(domain, submitted.doc_id)
     assert (decision.decided_by, decision.model_name) == ("ann", "lexical-test")
     assert stack.stores.graph.get_document(submitted.doc_id).reviewer == "ann"
@@ -150,12 +177,14 @@ def test_review_decision_by_wrong_actor_is_refused_and_not_recorded(
 ) -> None:
     """Contributors, other controllers and other domains' controllers cannot decide."""
     domain = stack.add_domain(gray_zone(), MEMBERS)
-    other_domain = stack.add_domain(gray_zone(controller_pool=["carl"]),
-                                    {"carl": "controller"})
+    other_domain = stack.add_domain(
+        gray_zone(controller_pool=["carl"]), {"carl": "controller"}
+    )
     body = b"Markets: the central bank held interest rates as inflation eased."
     submitted = stack.submit(domain, body)
-    stack.wait_for_stage(domain, submitted.doc_id, "awaiting_decision",
-                         assigned_controller="ann")
+    stack.wait_for_stage(
+        domain, submitted.doc_id, "awaiting_decision", assigned_controller="ann"
+    )
 
     with pytest.raises(PermissionDeniedError, match="uma is a contributor"):
         stack.decide(domain, submitted.doc_id, "uma", True)
@@ -176,10 +205,15 @@ def test_review_decision_by_wrong_actor_is_refused_and_not_recorded(
     assert (decided.outcome, decided.decided_by) == ("rejected", "ada")
     assert (result.outcome, result.decided_by) == ("rejected", "ada")
     votes = stack.stores.metadata.list_votes(domain, submitted.doc_id)
-    assert [(v.voter, v.role, v.approve) for v in votes] == [("uma", "contributor", False)]
+    assert [(v.voter, v.role, v.approve) for v in votes] == [
+        ("uma", "contributor", False)
+    ]
     decision = stack.stores.metadata.get_decision(domain, submitted.doc_id)
     assert (decision.outcome, decision.decided_by, decision.reason) == (
-        "rejected", "ada", "off topic")
+        "rejected",
+        "ada",
+        "off topic",
+    )
     assert stack.stores.archive.retrieve(domain, submitted.doc_id)[0] == body
     with pytest.raises(PermissionDeniedError, match="not waiting for a controller"):
         stack.decide(domain, submitted.doc_id, "ann", True)
@@ -195,8 +229,9 @@ def test_review_undecided_document_escalates_to_next_controller(
     first = stack.wait_for_stage(domain, submitted.doc_id, "awaiting_decision")
 
     started = time.monotonic()
-    second = stack.wait_for_stage(domain, submitted.doc_id, "awaiting_decision",
-                                  timeout_s=30, escalation_round=1)
+    second = stack.wait_for_stage(
+        domain, submitted.doc_id, "awaiting_decision", timeout_s=30, escalation_round=1
+    )
     waited_s = time.monotonic() - started
     with pytest.raises(PermissionDeniedError, match="only the assigned controller"):
         stack.decide(domain, submitted.doc_id, first.assigned_controller, True)
@@ -207,8 +242,11 @@ def test_review_undecided_document_escalates_to_next_controller(
     assert second.assigned_controller == "bob"
     assert waited_s < 15
     assert (result.outcome, result.decided_by) == ("approved", "bob")
-    requested = [n.recipients for n in stack.sender.for_doc(submitted.doc_id)
-                 if n.event == "review_requested"]
+    requested = [
+        n.recipients
+        for n in stack.sender.for_doc(submitted.doc_id)
+        if n.event == "review_requested"
+    ]
     assert requested == [("ann",), ("bob",)]
     save_history(stack, domain, submitted.doc_id, "gray_zone_escalation")
 
@@ -218,13 +256,21 @@ def test_review_ai_controller_decides_gray_zone_at_relevance_threshold(
 ) -> None:
     """With use_ai_controller the AI decides gray-zone documents at relevance."""
     approve_all = stack.add_domain(
-        {"relevance_threshold": 0.0, "auto_approve_threshold": None,
-         "auto_reject_threshold": None, "use_ai_controller": True},
+        {
+            "relevance_threshold": 0.0,
+            "auto_approve_threshold": None,
+            "auto_reject_threshold": None,
+            "use_ai_controller": True,
+        },
         {"uma": "contributor"},
     )
     reject_all = stack.add_domain(
-        {"relevance_threshold": 10.0, "auto_approve_threshold": None,
-         "auto_reject_threshold": None, "use_ai_controller": True},
+        {
+            "relevance_threshold": 10.0,
+            "auto_approve_threshold": None,
+            "auto_reject_threshold": None,
+            "use_ai_controller": True,
+        },
         {"uma": "contributor"},
     )
     body = b"Tennis: the champion lost in straight sets."
@@ -240,7 +286,7 @@ def test_review_ai_controller_decides_gray_zone_at_relevance_threshold(
 
 
 def test_submit_same_body_twice_starts_one_review(stack: ReviewStack) -> None:
-    """Resubmitting a body to the same domain, during or after review, starts nothing."""
+    """Resubmitting a body to a domain, during or after its review, starts nothing."""
     domain = stack.add_domain(gray_zone(), MEMBERS)
     body = b"Merger talks between two airlines collapsed on Friday."
 
@@ -254,7 +300,10 @@ def test_submit_same_body_twice_starts_one_review(stack: ReviewStack) -> None:
     runs = stack.run(_count_workflows(stack, query))
 
     assert (first.already_existed, during.already_existed, after.already_existed) == (
-        False, True, True)
+        False,
+        True,
+        True,
+    )
     assert first.workflow_id == during.workflow_id == after.workflow_id
     assert runs == 1
     assert len(stack.sender.for_doc(first.doc_id)) == 2
@@ -289,10 +338,18 @@ def test_review_ten_megabyte_document_keeps_body_out_of_history(
     [
         (b"", "refused_input", "empty_text", "document has no text"),
         (b"   \n\t  <p> </p>", "refused_input", "empty_text", "document has no text"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "refused_input", "binary",
-         "document looks binary"),
-        ("Räntan höjdes; kronan stärktes mot euron.".encode("cp1252"), "approved",
-         "non_utf8_decoded_as_cp1252", ""),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20,
+            "refused_input",
+            "binary",
+            "document looks binary",
+        ),
+        (
+            "Räntan höjdes; kronan stärktes mot euron.".encode("cp1252"),
+            "approved",
+            "non_utf8_decoded_as_cp1252",
+            "",
+        ),
     ],
     ids=["empty", "whitespace-markup", "binary", "cp1252"],
 )
@@ -315,7 +372,9 @@ def test_review_bad_input_gets_recorded_outcome(
     if outcome == "refused_input":
         assert decision.decided_by == "input-check"
         assert result.score is None
-        events = [(n.event, n.recipients) for n in stack.sender.for_doc(submitted.doc_id)]
+        events = [
+            (n.event, n.recipients) for n in stack.sender.for_doc(submitted.doc_id)
+        ]
         assert events == [("document_refused_input", ("uma",))]
     if flag == "binary":
         save_history(stack, domain, submitted.doc_id, "refused_binary")
@@ -324,19 +383,22 @@ def test_review_bad_input_gets_recorded_outcome(
 def test_round_robin_fair_for_fifty_concurrent_gray_zone_documents(
     stack: ReviewStack,
 ) -> None:
-    """Fifty documents arriving at once are spread exactly evenly over five controllers."""
+    """Fifty documents arriving at once are spread evenly over five controllers."""
     pool = ["c1", "c2", "c3", "c4", "c5"]
     domain = stack.add_domain(
-        gray_zone(controller_pool=pool), {user: "controller" for user in pool} | {
-            "uma": "contributor"},
+        gray_zone(controller_pool=pool),
+        {user: "controller" for user in pool} | {"uma": "contributor"},
     )
-    bodies = [f"Gray-zone document number {i} about markets.".encode() for i in range(50)]
+    bodies = [
+        f"Gray-zone document number {i} about markets.".encode() for i in range(50)
+    ]
 
     with ThreadPoolExecutor(max_workers=10) as pool_executor:
         submitted = list(pool_executor.map(lambda b: stack.submit(domain, b), bodies))
     assigned = [
-        stack.wait_for_stage(domain, s.doc_id, "awaiting_decision",
-                             timeout_s=120).assigned_controller
+        stack.wait_for_stage(
+            domain, s.doc_id, "awaiting_decision", timeout_s=120
+        ).assigned_controller
         for s in submitted
     ]
 
@@ -367,8 +429,13 @@ def test_recorded_histories_exist_for_every_path() -> None:
     names = sorted(p.stem for p in HISTORIES.glob("*.json"))
 
     assert names == [
-        "ai_controller", "auto_approve", "auto_reject", "gray_zone_controller",
-        "gray_zone_escalation", "gray_zone_refusals_votes_admin", "refused_binary",
+        "ai_controller",
+        "auto_approve",
+        "auto_reject",
+        "gray_zone_controller",
+        "gray_zone_escalation",
+        "gray_zone_refusals_votes_admin",
+        "refused_binary",
     ]
     for path in HISTORIES.glob("*.json"):
         assert json.loads(path.read_text())["events"]
