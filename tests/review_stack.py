@@ -9,6 +9,7 @@ gets its own task-queue suffix, so stacks never pick up each other's work.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import functools
 import json
 import threading
@@ -241,7 +242,12 @@ class ReviewStack:
                 return status
             time.sleep(0.1)
             status = self.status(domain_id, doc_id)
-        raise AssertionError(f"review never reached {stage} {expected}: {status}")
+        dump = self.settings.home / "stall-threads.txt"
+        with open(dump, "w") as out:
+            faulthandler.dump_traceback(out, all_threads=True)
+        raise AssertionError(
+            f"review never reached {stage} {expected}: {status}; threads in {dump}"
+        )
 
     def decide(
         self, domain_id: str, doc_id: str, actor: str, approve: bool, comment: str = ""

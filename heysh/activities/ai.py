@@ -9,6 +9,8 @@ is what lets one AI worker keep up with many review workflows.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,6 +114,10 @@ class AiActivities:
         self._blobs = blobs
         self._llm_factory = llm_factory
         self._llms: dict[str, Any] = {}
+        # Blob reads get threads of their own, apart from the model's thread.
+        self._io = concurrent.futures.ThreadPoolExecutor(
+            max_workers=8, thread_name_prefix="heysh-ai-io"
+        )
         self._models = models
         self._encoder = encoder
         self.scoring = MicroBatcher(
@@ -126,6 +132,12 @@ class AiActivities:
             max_wait_s=batch_wait_s,
             name="embedding",
         )
+
+    def close(self) -> None:
+        """Release the activities' threads (after the worker has stopped)."""
+        self.scoring.close()
+        self.embedding.close()
+        self._io.shutdown(wait=False)
 
     def activities(self) -> list[Callable[..., Any]]:
         """Every activity of the ai-processing queue, for a Worker."""
@@ -144,8 +156,8 @@ class AiActivities:
         text = await self._read_text(request.text_key)
         scored_text = text[:MAX_SCORED_CHARS]
         if request.model_override:
-            model = await asyncio.to_thread(
-                self._models.for_override, request.model_override
+            model = await asyncio.get_running_loop().run_in_executor(
+                self._io, self._models.for_override, request.model_override
             )
         else:
             model = self._models.current()
@@ -233,13 +245,14 @@ class AiActivities:
         if llm is None:
             raise _no_llm("set ANTHROPIC_API_KEY or OPENAI_API_KEY for the AI worker")
         try:
-            result = await asyncio.to_thread(
+            task = functools.partial(
                 agent.run_agent_task_detailed,
                 request.prompt,
                 request.input,
                 request.output_schema,
                 llm=llm,
             )
+            result = await asyncio.get_running_loop().run_in_executor(self._io, task)
         except (
             agent.AgentSchemaError,
             agent.AgentOutputInvalidError,
@@ -262,10 +275,11 @@ class AiActivities:
     async def _read_text(self, key: str) -> str:
         if not key:
             raise _invalid("text_key is empty; store the document's metadata first")
-        exists = await asyncio.to_thread(self._blobs.exists, key)
+        loop = asyncio.get_running_loop()
+        exists = await loop.run_in_executor(self._io, self._blobs.exists, key)
         if not exists:
             raise _invalid(f"no document text under blob key {key!r}")
-        data = await asyncio.to_thread(self._blobs.get, key)
+        data = await loop.run_in_executor(self._io, self._blobs.get, key)
         return data.decode("utf-8")
 
     def _embed_batch(self, texts: list[str]) -> list[np.ndarray]:

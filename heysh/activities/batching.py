@@ -11,6 +11,7 @@ so batches grow with load without adding latency when the worker is quiet.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -30,7 +31,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         max_batch: Most items per call.
         max_wait_s: How long an idle batcher waits for more items before
             processing a batch that is not full.
-        name: Used in log lines.
+        name: Used in log lines and the name of its thread.
 
     The batcher binds to the event loop of its first ``submit`` call.
     """
@@ -51,6 +52,11 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._name = name
+        # One thread of its own: a model call never queues behind other work
+        # in the event loop's default executor, and calls never overlap.
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"heysh-{name}"
+        )
         self._pending: list[tuple[ItemT, asyncio.Future[ResultT]]] = []
         self._drainer: asyncio.Task[None] | None = None
         self.batches = 0
@@ -63,6 +69,10 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
         return await future
+
+    def close(self) -> None:
+        """Release the batcher's thread once the running call (if any) ends."""
+        self._executor.shutdown(wait=False)
 
     @property
     def mean_batch_size(self) -> float:
@@ -79,7 +89,10 @@ class MicroBatcher(Generic[ItemT, ResultT]):
             if not live:
                 continue
             try:
-                results = await asyncio.to_thread(self._process, [i for i, _ in live])
+                loop = asyncio.get_running_loop()
+                results = await loop.run_in_executor(
+                    self._executor, self._process, [i for i, _ in live]
+                )
                 if len(results) != len(live):
                     raise RuntimeError(
                         f"{self._name}: process returned {len(results)} results "

@@ -114,7 +114,7 @@ def _register_stack(subparsers: Any) -> None:
     up.add_argument(
         "--sqlite-profile",
         default=None,
-        help="the dev server's SQLite settings: wal-normal (default), wal or default",
+        help="the dev server's SQLite settings: wal (default), wal-normal or default",
     )
     up.add_argument(
         "--timeout",

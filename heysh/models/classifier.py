@@ -7,6 +7,16 @@ Gurevych 2019). A model on them learns which kinds of agreement between a
 text and a description mean relevance, so it scores domains it never saw in
 training from their description alone.
 
+Regularisation: with few training domains (AG News has 4, BBC 5) a weakly
+regularised model learns the training *descriptions* and generalises worse
+than plain cosine similarity. Measured with MiniLM (ROC-AUC on held-out
+documents; fitted on 300 AG News or 150 BBC documents, tested on 300 and 100
+others): fitted on AG News at ``C=0.1``, the model reached 0.863 on BBC's
+unseen domains, where cosine similarity reaches 0.946. At ``C=0.003`` with
+the cosine feature's penalty cut 100-fold (``_COSINE_BOOST``) it reaches 0.961
+there and 0.948 on AG News (cosine: 0.859); fitted on BBC, 0.879 on AG News
+(cosine 0.859) and 0.991 on BBC (cosine 0.946). Hence the defaults.
+
 Per-domain offsets: with ``domain_offsets="auto"`` (the default) the scorer
 also learns one logit offset per training domain, and keeps them only when a
 held-out check shows they help (see :meth:`EmbeddingClassifierScorer.fit` and
@@ -38,6 +48,11 @@ DomainOffsets = Literal["auto", "always", "never"]
 
 # Share of the fit documents held out to estimate and check domain offsets.
 _OFFSET_HOLDOUT_SHARE = 0.25
+# Standardised cosine feature multiplied by this before fitting: its L2 penalty
+# is 100 times weaker than the other 768 features', so a strongly regularised
+# model leans on the cosine and falls back to plain similarity on domains whose
+# descriptions it has not seen. See the module docstring for the figures.
+_COSINE_BOOST = 10.0
 # Fewer held-out documents than this and the offsets check is skipped.
 _MIN_OFFSET_DOCUMENTS = 8
 
@@ -52,7 +67,8 @@ class EmbeddingClassifierScorer:
             Class weights are balanced anyway; the cap bounds training time.
         seed: Seed of negative sampling and of the offsets hold-out.
         regularisation: Inverse L2 strength ``C`` of the logistic regression,
-            on standardised features.
+            on standardised features (the cosine feature is penalised 100
+            times less); small values generalise to unseen domains.
         domain_offsets: ``"auto"`` learns per-domain offsets and keeps them only
             if they lower held-out log-loss; ``"always"`` keeps them;
             ``"never"`` learns none.
@@ -76,7 +92,7 @@ class EmbeddingClassifierScorer:
         *,
         max_negatives_per_positive: int = 20,
         seed: int = 0,
-        regularisation: float = 1.0,
+        regularisation: float = 0.003,
         domain_offsets: DomainOffsets = "auto",
         max_training_pairs: int = 100_000,
     ) -> None:
@@ -251,12 +267,16 @@ class EmbeddingClassifierScorer:
         scale[scale < 1e-12] = 1.0
         features -= mean.astype(np.float32)
         features /= scale.astype(np.float32)
+        # Scaling a standardised feature up by k cuts its L2 penalty by k**2.
+        features[:, -1] *= _COSINE_BOOST
         model = LogisticRegression(
             C=self.regularisation, class_weight="balanced", max_iter=1000
         )
         model.fit(features, y[rows])
         # Fold the standardisation into the weights: scoring then needs no scaler.
-        weights = model.coef_[0].astype(np.float64) / scale
+        coefficients = model.coef_[0].astype(np.float64)
+        coefficients[-1] *= _COSINE_BOOST
+        weights = coefficients / scale
         intercept = float(model.intercept_[0] - mean @ weights)
         self.training_rows_ = len(rows)
         return weights, intercept

@@ -147,7 +147,9 @@ class SentenceEncoder:
             truncated by the model.
         overlap_words: Words shared by consecutive windows.
         memory_items: Distinct texts kept in the in-process LRU (384 float32
-            each, 1.5 KB); 0 turns it off.
+            each, 1.5 KB, so 75 MB when full); 0 turns it off. Without a disk
+            cache, a text evicted from it is embedded again if asked for again
+            (logged once as a WARNING ``embedding_memory_full``).
 
     The model loads on the first ``encode`` call, not in the constructor.
 
@@ -166,7 +168,7 @@ class SentenceEncoder:
         cache: EmbeddingCache | None = None,
         max_words: int = 160,
         overlap_words: int = 32,
-        memory_items: int = 20_000,
+        memory_items: int = 50_000,
     ) -> None:
         if batch_size < 1:
             raise ModelError(f"batch_size must be at least 1, got {batch_size}")
@@ -183,6 +185,7 @@ class SentenceEncoder:
         self.overlap_words = overlap_words
         self._memory_items = memory_items
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._warned_memory_full = False
         self._dimension: int | None = None
         self._model_id: str | None = None
         self._model: SentenceTransformer | None = None
@@ -406,6 +409,15 @@ class SentenceEncoder:
         self._memory.move_to_end(key)
         while len(self._memory) > self._memory_items:
             self._memory.popitem(last=False)
+            if self.cache is None and not self._warned_memory_full:
+                self._warned_memory_full = True
+                _logger.warning(
+                    "embedding_memory_full",
+                    extra={
+                        "memory_items": self._memory_items,
+                        "advice": "pass an EmbeddingCache to avoid re-embedding",
+                    },
+                )
 
     def __repr__(self) -> str:
         return (

@@ -33,6 +33,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -330,7 +331,10 @@ def _export_raw(model_path: Path, target: Path) -> None:
     axes = {name: {0: "batch", 1: "sequence"} for name in _INPUTS}
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with torch.inference_mode():
+        # The tracer warns about branches (causal masks, negative indices) that
+        # an encoder-only BERT never takes; _check verifies the result instead.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Pooled(encoder).eval(), tuple(sample[n] for n in _INPUTS),
                 str(temporary), dynamo=False, input_names=list(_INPUTS),

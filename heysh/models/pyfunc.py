@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,7 +106,7 @@ def load_scorer(
         encoder: Encoder to score with; None recreates the bundled MiniLM with
             the saved window settings.
         cache_dir: heysh home whose embedding cache the new encoder uses; None
-            reads ``HEYSH_HOME`` and, if that is unset too, uses no disk cache.
+            uses the configured cache (HEYSH_CACHE_ROOT, else <HEYSH_HOME>/cache).
 
     Raises:
         ModelError: if the folder holds no readable state, a newer format, or
@@ -274,8 +273,16 @@ def _recreate_encoder(
             f"recreate (only {DEFAULT_MODEL_ID} is bundled); pass encoder= to "
             "load_scorer"
         )
-    home = cache_dir if cache_dir is not None else os.environ.get("HEYSH_HOME")
-    cache = EmbeddingCache(embedding_cache_path(Path(home))) if home else None
+    if cache_dir is not None:
+        cache = EmbeddingCache(embedding_cache_path(Path(cache_dir)))
+    else:
+        # MLflow may load the model in any process (a worker, a notebook, the
+        # promotion gate), so the settings are read here, as in an entry point:
+        # the same cache file `heysh evaluate` fills (HEYSH_CACHE_ROOT or
+        # <HEYSH_HOME>/cache).
+        from heysh.config import load_settings
+
+        cache = EmbeddingCache(load_settings().cache_dir / "embeddings.sqlite")
     return SentenceEncoder(
         max_words=settings["max_words"],
         overlap_words=settings["overlap_words"],

@@ -206,6 +206,10 @@ class WorkerStack:
             await asyncio.gather(self._watcher, return_exceptions=True)
         for executor in self._executors:
             executor.shutdown(wait=True)
+        for activities in self.activity_objects.values():
+            close = getattr(activities, "close", None)
+            if close is not None:
+                close()
         await asyncio.to_thread(self._stores.close)
         if self.health is not None:
             self.health.stop()
@@ -251,8 +255,9 @@ class WorkerStack:
     async def _build_worker(self, worker_type: str) -> Worker:
         settings = self.settings
         queue = QUEUE_BY_WORKER_TYPE[worker_type] + settings.task_queue_suffix
-        grace = timedelta(0)
-        assert self.client is not None
+        grace = timedelta(seconds=settings.worker_shutdown_grace_s)
+        if self.client is None:
+            raise HeyshError("connect to Temporal before building workers")
         if worker_type == AI:
             activities = await self._ai_activities()
             return Worker(

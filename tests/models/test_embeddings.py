@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,18 @@ def test_encode_rejects_non_text() -> None:
     """A None among the texts is refused, naming its position and type."""
     with pytest.raises(ModelError, match="text 1 is NoneType, not str"):
         SentenceEncoder().encode(["fine", None])  # type: ignore[list-item]  # on purpose
+
+
+@pytest.mark.model
+def test_encoder_full_memory_without_cache_warns_and_recomputes(
+    counting: CountingModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With room for one text and no disk cache, an evicted text is embedded again."""
+    encoder = SentenceEncoder(device="cpu", memory_items=1)
+
+    with caplog.at_level(logging.WARNING, logger="heysh.models.embeddings"):
+        encoder.encode([SPORT, COOKING])
+        encoder.encode([SPORT])
+
+    assert counting.windows.count(SPORT) == 2
+    assert [r.getMessage() for r in caplog.records] == ["embedding_memory_full"]

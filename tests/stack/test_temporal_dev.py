@@ -23,17 +23,14 @@ def _flag_values(command: list[str], flag: str) -> list[str]:
     return [command[i + 1] for i, part in enumerate(command) if part == flag]
 
 
-def test_dev_server_command_default_profile_wal_normal(tmp_path: Path) -> None:
-    """The default profile passes WAL, synchronous=normal, local IP and UI port."""
+def test_dev_server_command_default_profile_wal(tmp_path: Path) -> None:
+    """The default profile turns on WAL; local IP, UI port and database are passed."""
     options = DevServerOptions(port=7300, ui_port=8300, db_path=tmp_path / "t.db")
 
     command = dev_server_command(options)
 
     assert command[:3] == [str(temporal_binary()), "server", "start-dev"]
-    assert _flag_values(command, "--sqlite-pragma") == [
-        "journal_mode=wal",
-        "synchronous=normal",
-    ]
+    assert _flag_values(command, "--sqlite-pragma") == ["journal_mode=wal"]
     assert _flag_values(command, "--ip") == ["127.0.0.1"]
     assert _flag_values(command, "--port") == ["7300"]
     assert _flag_values(command, "--ui-port") == ["8300"]
@@ -42,6 +39,20 @@ def test_dev_server_command_default_profile_wal_normal(tmp_path: Path) -> None:
         "HeyshAssignedController=Keyword"
     ]
     assert "--headless" not in command
+
+
+def test_dev_server_command_wal_normal_profile_relaxes_sync(tmp_path: Path) -> None:
+    """Profile wal-normal adds synchronous=normal to WAL."""
+    options = DevServerOptions(
+        port=7300, ui_port=0, db_path=tmp_path / "t.db", pragma_profile="wal-normal"
+    )
+
+    command = dev_server_command(options)
+
+    assert _flag_values(command, "--sqlite-pragma") == [
+        "journal_mode=wal",
+        "synchronous=normal",
+    ]
 
 
 def test_dev_server_command_default_sqlite_profile_no_pragmas(tmp_path: Path) -> None:

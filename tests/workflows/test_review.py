@@ -19,7 +19,7 @@ import pytest
 
 from heysh.client import document_id_for, list_pending
 from heysh.documents import normalise_text
-from heysh.errors import PermissionDeniedError
+from heysh.errors import ConfigError, DocumentError, PermissionDeniedError
 from heysh.models.base import ScoringPairs
 from heysh.workflows.review import review_workflow_id
 from tests.review_stack import ReviewStack
@@ -410,6 +410,31 @@ def test_round_robin_fair_for_fifty_concurrent_gray_zone_documents(
 async def _terminate_all(stack: ReviewStack, workflow_ids: list[str]) -> None:
     for workflow_id in workflow_ids:
         await stack.client.get_workflow_handle(workflow_id).terminate("test over")
+
+
+def test_submit_refuses_unknown_domain_and_non_member(stack: ReviewStack) -> None:
+    """Only members may upload, and only to domains that exist; nothing starts."""
+    domain = stack.add_domain(ALWAYS_APPROVE, {"uma": "contributor"})
+    body = b"Should never be reviewed."
+
+    with pytest.raises(ConfigError, match="domain 'nowhere' does not exist"):
+        stack.submit("nowhere", body)
+    with pytest.raises(PermissionDeniedError, match="eve is not a member of domain"):
+        stack.submit(domain, body, uploader="eve")
+    with pytest.raises(DocumentError, match="no review of document"):
+        stack.status(domain, document_id_for(body))
+
+
+def test_status_and_decide_of_unknown_document_name_the_document(
+    stack: ReviewStack,
+) -> None:
+    """Asking about a document never submitted says so instead of a raw RPC error."""
+    doc_id = document_id_for(b"never submitted")
+
+    with pytest.raises(DocumentError, match=f"no review of document {doc_id}"):
+        stack.status("news-none", doc_id)
+    with pytest.raises(DocumentError, match=f"no review of document {doc_id}"):
+        stack.decide("news-none", doc_id, "ann", True)
 
 
 def test_review_workflow_id_is_derived_from_domain_and_document() -> None:
