@@ -131,6 +131,30 @@ def subset_corpus(
     return _restrict(corpus, kept_docs, kept_domains, max_docs, max_domains, seed)
 
 
+def drop_domains_without_relevant(corpus: LabelledCorpus) -> LabelledCorpus:
+    """Return the corpus without the domains that have no relevant document.
+
+    Such a domain can be neither tuned nor measured (graded collections often
+    have some once ``min_relevant_grade`` is raised). The dropped domains are
+    logged and counted in ``input_report`` as ``domains_dropped_no_relevant``.
+    """
+    relevant = np.bincount(
+        corpus.pair_domain, weights=corpus.pair_label, minlength=len(corpus.domains)
+    )
+    kept = np.flatnonzero(relevant > 0)
+    if len(kept) == len(corpus.domains):
+        return corpus
+    dropped = [corpus.domains[i].domain_id for i in np.flatnonzero(relevant == 0)]
+    _logger.warning(
+        "domains_dropped_no_relevant",
+        extra={"count": len(dropped), "domains": dropped[:10]},
+    )
+    subset = _restrict(corpus, np.arange(corpus.n_docs), kept, None, None, 0)
+    subset.input_report["domains_dropped_no_relevant"] = len(dropped)
+    subset.source = corpus.source
+    return subset
+
+
 def to_pairs_dataset(corpus: LabelledCorpus) -> datasets.Dataset:
     """Return one row per (document, domain) pair as a ``datasets.Dataset``.
 

@@ -61,7 +61,11 @@ def prepare_data(spec: ExperimentSpec) -> PreparedData:
         DataError: for unreadable or inconsistent data, naming the problem.
     """
     from heysh.data.hashing import corpus_content_hash
-    from heysh.data.loading import load_labelled_corpus, subset_corpus
+    from heysh.data.loading import (
+        drop_domains_without_relevant,
+        load_labelled_corpus,
+        subset_corpus,
+    )
     from heysh.data.splits import assign_corpus_splits
     from heysh.data.validation import validate_corpus
 
@@ -77,6 +81,8 @@ def prepare_data(spec: ExperimentSpec) -> PreparedData:
             max_domains=spec.max_domains,
             seed=spec.seed,
         )
+    if spec.drop_domains_without_relevant:
+        corpus = drop_domains_without_relevant(corpus)
     validate_corpus(corpus, require_positive=True)
 
     doc_split = assign_corpus_splits(

@@ -68,6 +68,8 @@ class ExperimentSpec(BaseModel):
         max_domains: Keep at most this many domains (most relevant documents
             first; ``None`` = all).
         min_relevant_grade: For graded collections, the lowest relevant grade.
+        drop_domains_without_relevant: Leave out (and count) domains with no
+            relevant document instead of stopping with an error.
         models: Candidate models.
         grid_step: Threshold grid spacing on the 0-10 scale.
         targets: False-approve and false-reject targets and confidence.
@@ -82,6 +84,7 @@ class ExperimentSpec(BaseModel):
     max_documents: int | None = Field(None, gt=0)
     max_domains: int | None = Field(None, gt=0)
     min_relevant_grade: int = Field(1, ge=1)
+    drop_domains_without_relevant: bool = False
     models: tuple[ModelSpec, ...] = tuple(ModelSpec(kind=k) for k in DEFAULT_MODELS)
     grid_step: float = Field(0.1, gt=0, le=1)
     targets: TargetSpec = TargetSpec()

@@ -1,8 +1,8 @@
-"""Tests of heysh.cli.production: domains, members and argument handling.
+"""Tests of the production commands: heysh.cli.production, _domains, _reviews.
 
 Domain and member commands run in this process against a fresh embedded
 metadata store. Commands that talk to Temporal end their process with
-``os._exit`` (see heysh.cli.production), so they run as subprocesses here;
+``os._exit`` (see heysh.cli._temporal_calls), so they run as subprocesses;
 the complete session against a real stack is in tests/stack/test_stack_e2e.py.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from heysh.cli._reviews import _files_of, _resolve_doc
 from heysh.cli.main import main
-from heysh.cli.production import _files_of, _resolve_doc
 from heysh.errors import DocumentError
 from tests.research_fixtures import run_heysh
 from tests.temporal_server import free_port

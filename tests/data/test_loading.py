@@ -7,6 +7,7 @@ import huggingface_hub.constants
 import numpy as np
 import pytest
 
+from heysh.data.corpus import LabelledCorpus
 from heysh.data.files import load_pairs_file
 from heysh.data.hashing import corpus_content_hash
 from heysh.data.loading import load_labelled_corpus, subset_corpus, to_pairs_dataset
@@ -159,3 +160,28 @@ def test_to_pairs_dataset_parquet_round_trip_keeps_content(small_demo_corpus, tm
     again = load_pairs_file(path)
 
     assert corpus_content_hash(again) == corpus_content_hash(subset)
+
+
+def test_drop_domains_without_relevant_removes_and_counts_them(
+    demo_corpus: LabelledCorpus,
+) -> None:
+    """Domains with no relevant pair are dropped, counted, and the rest kept whole."""
+    from dataclasses import replace
+
+    from heysh.data.loading import drop_domains_without_relevant
+
+    labels = demo_corpus.pair_label.copy()
+    labels[demo_corpus.pair_domain == 0] = 0
+    emptied = replace(
+        demo_corpus, pair_label=labels, input_report=dict(demo_corpus.input_report)
+    )
+
+    kept = drop_domains_without_relevant(emptied)
+
+    assert [d.domain_id for d in kept.domains] == [
+        d.domain_id for d in demo_corpus.domains[1:]
+    ]
+    assert kept.input_report["domains_dropped_no_relevant"] == 1
+    assert kept.n_docs == demo_corpus.n_docs
+    assert kept.pair_label.sum() == labels.sum()
+    assert drop_domains_without_relevant(demo_corpus) is demo_corpus
