@@ -116,8 +116,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     documents = load_documents(args.collection, args.docs)
     plain = SentenceTransformer(str(default_model_path()), device=device)
+    calibration = [text for name in args.calibration.split(",") if name
+                   for text in load_documents(name, 60)]
     fast = FastSentenceEncoder(backend=args.backend, threads=args.threads,
                                allow_spinning=not args.no_spinning,
+                               calibration_texts=calibration,
                                batch_size=args.batch_size, memory_items=0)
     fast_model = fast.model  # exports (once) and loads before any timing
     baseline_windowed = SentenceEncoder(device=device, batch_size=args.batch_size,
@@ -158,11 +161,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     record: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cpu_seconds": {},
         "machine": machine(), "versions": versions(), "device": device,
         "collection": args.collection, "documents": len(documents),
         "repeats": args.repeats, "threads": args.threads,
         "spinning": not args.no_spinning, "batch_size": args.batch_size,
         "fast_backend": fast.backend, "export_check": fast.export_check_,
+        "calibration": args.calibration,
         "docs_per_s": {name: rate(name) for name in times},
         "seconds": {name: [round(t, 3) for t in ts] for name, ts in times.items()},
         "cosine_truncated": cosine_summary(outputs["plain_truncated"],
@@ -190,7 +195,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--backend", default="auto",
-                        help="fast backend: auto, onnx-int8, onnx-fp32, torch-fp16")
+                        help="fast backend: auto, openvino-int8, openvino-bf16, "
+                        "onnx-int8, onnx-fp32, torch-fp16")
+    parser.add_argument("--calibration", default="reuters21578,cisi,swefaq",
+                        help="collections whose documents calibrate int8 (keep "
+                        "them apart from --collection)")
     parser.add_argument("--no-spinning", action="store_true",
                         help="ONNX Runtime threads sleep when idle (shared machines)")
     parser.add_argument("--skip-windowed", action="store_true")

@@ -66,6 +66,7 @@ CACHE = (
     / "bench"
 )
 WORD = re.compile(r"[A-Za-z]{6,}")
+NEO4J_KEYS = (("Document", "id"), ("Domain", "id"), ("Topic", "name"), ("User", "id"))
 
 
 @dataclass(frozen=True)
@@ -311,12 +312,24 @@ def open_neo4j(url: str, prefix: str) -> Iterator[KnowledgeGraph]:
         yield graph
     finally:
         with graph._session() as session:
-            session.run(
-                "MATCH (n) WHERE n.id STARTS WITH $p OR n.name STARTS WITH $p "
-                "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
-                p=prefix,
-            ).consume()
+            for label, key in NEO4J_KEYS:
+                session.run(
+                    f"MATCH (n:{label}) WHERE n.{key} STARTS WITH $p "
+                    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS",
+                    p=prefix,
+                ).consume()
+            left = [
+                session.run(
+                    f"MATCH (n:{label}) WHERE n.{key} STARTS WITH $p RETURN count(n)",
+                    p=prefix,
+                ).single()[0]
+                for label, key in NEO4J_KEYS
+            ]
         graph.close()
+        if any(left):
+            print(
+                f"warning: {sum(left)} {prefix}* nodes left on Neo4j", file=sys.stderr
+            )
 
 
 # The run.

@@ -413,9 +413,10 @@ class SqlMetadataStore:
                 decided_at=_aware("decided_at", row.decided_at) or _now(),
             )
             .on_conflict_do_nothing(index_elements=["domain_id", "doc_id"])
+            .returning(t.decisions.c.doc_id)
         )
         with self._write() as conn:
-            inserted = conn.execute(stmt).rowcount
+            inserted = conn.execute(stmt).scalar_one_or_none() is not None
         fields = {"domain_id": row.domain_id, "doc_id": row.doc_id}
         if inserted:
             _logger.info(
@@ -554,8 +555,11 @@ class SqlMetadataStore:
                     claimed_at=_now(),
                 )
                 .on_conflict_do_nothing(index_elements=["domain_id", "claim_key"])
+                # RETURNING, not rowcount: psycopg reports -1 for an INSERT ...
+                # ON CONFLICT DO NOTHING, so rowcount cannot tell a lost race.
+                .returning(c.c.pool_index)
             )
-            if conn.execute(claim).rowcount != 1:
+            if conn.execute(claim).scalar_one_or_none() is None:
                 raise _ClaimRaceError
         _logger.debug(
             "round_robin_claimed",

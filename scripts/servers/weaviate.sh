@@ -19,7 +19,8 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
-WEAVIATE_VERSION="v1.35.2"
+# One pinned version for tests and deployments: deployments/versions.env.
+WEAVIATE_VERSION="v$(sed -n 's/^WEAVIATE_VERSION=//p' "$(dirname "$0")/../../deployments/versions.env")"
 HOST=127.0.0.1
 HTTP_PORT="${HEYSH_WEAVIATE_HTTP_PORT:-58080}"
 GRPC_PORT="${HEYSH_WEAVIATE_GRPC_PORT:-50051}"

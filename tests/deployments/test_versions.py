@@ -51,7 +51,7 @@ def test_versions_file_meets_the_required_major_lines() -> None:
     assert versions["TEMPORAL_VERSION"].startswith("1.29.")
     assert versions["TEMPORAL_UI_VERSION"].startswith("2.")
     assert versions["POSTGRES_VERSION"].startswith("15.")
-    assert versions["WEAVIATE_VERSION"].startswith("1.32.")
+    assert versions["WEAVIATE_VERSION"].startswith("1.35.")
     assert versions["NEO4J_VERSION"].startswith("5.26.")
     assert versions["PYTHON_VERSION"].startswith("3.11.")
 
@@ -59,7 +59,7 @@ def test_versions_file_meets_the_required_major_lines() -> None:
 def test_read_versions_rejects_a_malformed_line(tmp_path: Path) -> None:
     """A line that is not KEY=VALUE is an error naming the line, not ignored."""
     bad = tmp_path / "versions.env"
-    bad.write_text("# ok\nNEO4J_VERSION=5.26.30\nWEAVIATE_VERSION = 1.32.2\n")
+    bad.write_text("# ok\nNEO4J_VERSION=5.26.30\nWEAVIATE_VERSION = 1.35.2\n")
 
     with pytest.raises(ValueError, match=r"versions.env:3: expected KEY=VALUE"):
         read_versions(bad)
@@ -110,3 +110,15 @@ def test_dockerfile_base_images_use_pinned_args(dockerfile: Path) -> None:
         if stage:
             stages.add(stage)
     assert VERSIONS_FILE.name in text  # the header points readers to the source
+
+
+def test_test_servers_run_the_pinned_versions() -> None:
+    """The servers the integration tests build run the versions deployments pin."""
+    repo = Path(__file__).resolve().parents[2]
+    versions = read_versions()
+    pom = (repo / "scripts" / "servers" / "neo4j-embedded" / "pom.xml").read_text()
+    weaviate_script = (repo / "scripts" / "servers" / "weaviate.sh").read_text()
+
+    assert f"<neo4j.version>{versions['NEO4J_VERSION']}</neo4j.version>" in pom
+    assert "deployments/versions.env" in weaviate_script
+    assert 'WEAVIATE_VERSION="v$(sed' in weaviate_script
