@@ -1,4 +1,4 @@
-"""The Python API over document reviews: submit, decide, vote, status, pending.
+"""The Python API over document reviews: submit, decide, vote, status, history.
 
 The CLI and notebooks use these functions; they talk to Temporal and to the
 blob and metadata stores, never to workers directly. A document's id is the
@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from temporalio.client import (
@@ -75,6 +75,26 @@ class SubmitResult:
     doc_id: str
     workflow_id: str
     already_existed: bool
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One step of a review's audit trail, read from the workflow history.
+
+    Attributes:
+        time: When the server recorded the step (UTC).
+        kind: ``started``, ``activity``, ``activity_failed``,
+            ``activity_timed_out``, ``update`` (a decision or vote that was
+            accepted), ``escalation_timer``, ``completed``, ``failed``,
+            ``terminated`` or ``timed_out``.
+        name: Activity or update name, where there is one.
+        detail: Attempt number, failure message, or who decided or voted.
+    """
+
+    time: datetime
+    kind: str
+    name: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -364,6 +384,78 @@ async def list_pending(
         )
     pending.sort(key=lambda item: item[0])
     return [review for _, review in pending]
+
+
+async def review_history(
+    client: Client, domain_id: str, doc_id: str
+) -> list[ReviewEvent]:
+    """Return the review's audit trail: steps, decisions and votes, oldest first.
+
+    Refused decisions and votes are not in it: the workflow's validators
+    reject them before anything is recorded.
+
+    Raises:
+        DocumentError: if there is no review of that document in that domain.
+    """
+    handle = _handle(client, domain_id, doc_id)
+    try:
+        history = await handle.fetch_history()
+    except RPCError as err:
+        raise _not_found_or(err, domain_id, doc_id) from err
+    converter = client.data_converter.payload_converter
+    scheduled: dict[int, str] = {}
+    attempts: dict[int, int] = {}
+    events: list[ReviewEvent] = []
+    for event in history.events:
+        when = event.event_time.ToDatetime().replace(tzinfo=UTC)
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled[event.event_id] = (
+                event.activity_task_scheduled_event_attributes.activity_type.name
+            )
+        elif event.HasField("activity_task_started_event_attributes"):
+            attempts[event.event_id] = (
+                event.activity_task_started_event_attributes.attempt
+            )
+        step = _history_step(event, scheduled, attempts, converter)
+        if step is not None:
+            events.append(ReviewEvent(when, *step))
+    return events
+
+
+def _history_step(
+    event: Any, scheduled: dict[int, str], attempts: dict[int, int], converter: Any
+) -> tuple[str, str, str] | None:
+    """(kind, name, detail) of an event worth showing, or None."""
+    if event.HasField("workflow_execution_started_event_attributes"):
+        return "started", "", ""
+    if event.HasField("activity_task_completed_event_attributes"):
+        attrs = event.activity_task_completed_event_attributes
+        attempt = attempts.get(attrs.started_event_id, 1)
+        return (
+            "activity",
+            scheduled.get(attrs.scheduled_event_id, ""),
+            (f"attempt {attempt}"),
+        )
+    if event.HasField("activity_task_failed_event_attributes"):
+        attrs = event.activity_task_failed_event_attributes
+        name = scheduled.get(attrs.scheduled_event_id, "")
+        return "activity_failed", name, attrs.failure.message
+    if event.HasField("activity_task_timed_out_event_attributes"):
+        attrs = event.activity_task_timed_out_event_attributes
+        return "activity_timed_out", scheduled.get(attrs.scheduled_event_id, ""), ""
+    if event.HasField("workflow_execution_update_accepted_event_attributes"):
+        request = event.workflow_execution_update_accepted_event_attributes
+        update = request.accepted_request.input
+        args = converter.from_payloads(update.args.payloads) if update.args else []
+        arg = args[0] if args and isinstance(args[0], dict) else {}
+        verdict = "approve" if arg.get("approve") else "reject"
+        return "update", update.name, f"{arg.get('actor', '?')}: {verdict}"
+    if event.HasField("timer_fired_event_attributes"):
+        return "escalation_timer", "", ""
+    for kind in ("completed", "failed", "terminated", "timed_out"):
+        if event.HasField(f"workflow_execution_{kind}_event_attributes"):
+            return kind, "", ""
+    return None
 
 
 def _handle(client: Client, domain_id: str, doc_id: str) -> WorkflowHandle[Any, Any]:

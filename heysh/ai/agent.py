@@ -164,37 +164,50 @@ def run_agent_task_detailed(
     schema, wrapped = _tool_schema(output_schema)
     validator = _validator(schema)
 
-    text_input = input if isinstance(input, str) else json.dumps(
-        dict(input), ensure_ascii=False, indent=2, sort_keys=True
+    text_input = (
+        input
+        if isinstance(input, str)
+        else json.dumps(dict(input), ensure_ascii=False, indent=2, sort_keys=True)
     )
     tag = data_block_tag(text_input).replace("document-", "input-")
-    user = _USER_TEMPLATE.format(instructions=instructions.strip(), tag=tag,
-                                 input=text_input)
+    user = _USER_TEMPLATE.format(
+        instructions=instructions.strip(), tag=tag, input=text_input
+    )
     messages = [ChatMessage("user", user)]
     responses: list[StructuredResponse] = []
     for attempt in (1, 2):
-        response = llm.complete_structured(StructuredRequest(
-            system=AGENT_SYSTEM_PROMPT, messages=tuple(messages),
-            output_name=RESULT_TOOL_NAME,
-            output_description="Submit the task's result.",
-            output_schema=schema, max_tokens=max_tokens,
-        ))
+        response = llm.complete_structured(
+            StructuredRequest(
+                system=AGENT_SYSTEM_PROMPT,
+                messages=tuple(messages),
+                output_name=RESULT_TOOL_NAME,
+                output_description="Submit the task's result.",
+                output_schema=schema,
+                max_tokens=max_tokens,
+            )
+        )
         responses.append(response)
         output = _answer(response)
         errors = _errors(validator, output)
         if not errors and isinstance(output, dict):
-            return _result(output[_WRAPPED_KEY] if wrapped else output, wrapped,
-                           responses)
+            return _result(
+                output[_WRAPPED_KEY] if wrapped else output, wrapped, responses
+            )
         _logger.warning(
             "agent_output_invalid",
             extra={"attempt": attempt, "errors": len(errors), "model": llm.model},
         )
-        previous = json.dumps(output, ensure_ascii=False) if output is not None \
+        previous = (
+            json.dumps(output, ensure_ascii=False)
+            if output is not None
             else (response.text or "(no answer)")
+        )
         messages += [
             ChatMessage("assistant", previous),
-            ChatMessage("user", _REPAIR_TEMPLATE.format(
-                errors="\n".join(f"- {e}" for e in errors))),
+            ChatMessage(
+                "user",
+                _REPAIR_TEMPLATE.format(errors="\n".join(f"- {e}" for e in errors)),
+            ),
         ]
     raise AgentOutputInvalidError(
         f"the model's answer did not satisfy the output schema after one repair "
@@ -208,8 +221,12 @@ def _tool_schema(output_schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool
     schema = dict(output_schema)
     if schema.get("type") == "object":
         return schema, False
-    return {"type": "object", "properties": {_WRAPPED_KEY: schema},
-            "required": [_WRAPPED_KEY], "additionalProperties": False}, True
+    return {
+        "type": "object",
+        "properties": {_WRAPPED_KEY: schema},
+        "required": [_WRAPPED_KEY],
+        "additionalProperties": False,
+    }, True
 
 
 def _validator(schema: dict[str, Any]) -> Any:  # Any: a jsonschema validator.
@@ -253,7 +270,9 @@ def _result(
     tokens_out = sum(r.tokens_out for r in responses)
     return AgentResult(
         output={_WRAPPED_KEY: output} if wrapped else output,
-        model=model, tokens_in=tokens_in, tokens_out=tokens_out,
+        model=model,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
         cost_usd=sum(cost_usd(r.model, r.tokens_in, r.tokens_out) for r in responses),
         calls=len(responses),
     )

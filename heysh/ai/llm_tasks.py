@@ -95,8 +95,11 @@ def extract_topics_with_llm(
         "additionalProperties": False,
     }
     result = run_agent_task_detailed(
-        _TOPIC_INSTRUCTIONS.format(n=max_topics), _document_input(text), schema,
-        llm=llm, max_tokens=300,
+        _TOPIC_INSTRUCTIONS.format(n=max_topics),
+        _document_input(text),
+        schema,
+        llm=llm,
+        max_tokens=300,
     )
     topics: list[str] = []
     seen: set[str] = set()
@@ -105,8 +108,10 @@ def extract_topics_with_llm(
         if cleaned and cleaned.casefold() not in seen:
             seen.add(cleaned.casefold())
             topics.append(cleaned)
-    _logger.info("topics_extracted_with_llm",
-                 extra={"topics": len(topics), "model": result.model})
+    _logger.info(
+        "topics_extracted_with_llm",
+        extra={"topics": len(topics), "model": result.model},
+    )
     return topics
 
 
@@ -147,8 +152,12 @@ def summarise_with_llm(
     }
     result = run_agent_task_detailed(
         _SUMMARY_INSTRUCTIONS.format(max_chars=max_chars, hint=hint),
-        _document_input(text), schema, llm=llm, max_tokens=400,
+        _document_input(text),
+        schema,
+        llm=llm,
+        max_tokens=400,
     )
     summary = " ".join(result.output["summary"].split())
-    return LlmSummary(summary=summary, language=result.output["language"],
-                      model=result.model)
+    return LlmSummary(
+        summary=summary, language=result.output["language"], model=result.model
+    )

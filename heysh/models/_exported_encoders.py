@@ -99,11 +99,15 @@ class ExportedSentenceModel:
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             encoded = self.tokenizer(
-                [sentences[i] for i in batch], padding=True, truncation=True,
-                max_length=self.max_seq_length, return_tensors="np",
+                [sentences[i] for i in batch],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
             )
-            out[batch] = self._run({name: encoded[name].astype(np.int64)
-                                    for name in _INPUTS})
+            out[batch] = self._run(
+                {name: encoded[name].astype(np.int64) for name in _INPUTS}
+            )
         return out
 
     def _run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -122,8 +126,15 @@ class OnnxSentenceModel(ExportedSentenceModel):
             much slower on an oversubscribed one.
     """
 
-    def __init__(self, path: Path, tokenizer_path: Path, *, max_seq_length: int = 256,
-                 threads: int | None = None, allow_spinning: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        tokenizer_path: Path,
+        *,
+        max_seq_length: int = 256,
+        threads: int | None = None,
+        allow_spinning: bool = True,
+    ) -> None:
         import onnxruntime as ort
 
         super().__init__(tokenizer_path, max_seq_length=max_seq_length)
@@ -155,15 +166,24 @@ class OpenVinoSentenceModel(ExportedSentenceModel):
             accepted so backends share one signature.
     """
 
-    def __init__(self, path: Path, tokenizer_path: Path, *, max_seq_length: int = 256,
-                 threads: int | None = None, allow_spinning: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        tokenizer_path: Path,
+        *,
+        max_seq_length: int = 256,
+        threads: int | None = None,
+        allow_spinning: bool = True,
+    ) -> None:
         import openvino as ov
 
         super().__init__(tokenizer_path, max_seq_length=max_seq_length)
         core = ov.Core()
         self.precision = "bf16" if cpu_has_bf16(core) else "f32"
-        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": self.precision,
-                                  "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, Any] = {
+            "INFERENCE_PRECISION_HINT": self.precision,
+            "PERFORMANCE_HINT": "LATENCY",
+        }
         if threads is not None:
             config["INFERENCE_NUM_THREADS"] = threads
         compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
@@ -184,9 +204,11 @@ def cpu_has_bf16(core: Any = None) -> bool:  # Any: an openvino.Core.
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def runtime_for(variant: str) -> type[ExportedSentenceModel]:
+def runtime_for(variant: str) -> type[OnnxSentenceModel] | type[OpenVinoSentenceModel]:
     """The runtime class that runs ``variant``."""
-    return OpenVinoSentenceModel if variant.startswith("openvino") else OnnxSentenceModel
+    return (
+        OpenVinoSentenceModel if variant.startswith("openvino") else OnnxSentenceModel
+    )
 
 
 def export_model(
@@ -220,7 +242,9 @@ def export_model(
             failed export.
     """
     if variant not in VARIANTS:
-        raise ModelError(f"unknown export {variant!r}; use one of {', '.join(VARIANTS)}")
+        raise ModelError(
+            f"unknown export {variant!r}; use one of {', '.join(VARIANTS)}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"minilm-{_fingerprint(model_path)}"
     windows: list[str] = []
@@ -246,13 +270,17 @@ def export_model(
         _quantise_dynamic(fused, target)
     else:
         _openvino_export(raw, target, model_path, windows)
-    check = _check(target, model_path, variant=variant, floor=min_cosine,
-                   extra_texts=windows[:64])
+    check = _check(
+        target, model_path, variant=variant, floor=min_cosine, extra_texts=windows[:64]
+    )
     _atomic_write(check_file, json.dumps(check).encode())
     _logger.info(
         "encoder_export_built",
-        extra={"path": str(target), **check,
-               "seconds": round(time.perf_counter() - started, 1)},
+        extra={
+            "path": str(target),
+            **check,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
     )
     return target, check
 
@@ -326,10 +354,17 @@ def _export_raw(model_path: Path, target: Path) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            hidden = self.inner(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
@@ -343,10 +378,14 @@ def _export_raw(model_path: Path, target: Path) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                Pooled(encoder).eval(), tuple(sample[n] for n in _INPUTS),
-                str(temporary), dynamo=False, input_names=list(_INPUTS),
+                Pooled(encoder).eval(),
+                tuple(sample[n] for n in _INPUTS),
+                str(temporary),
+                dynamo=False,
+                input_names=list(_INPUTS),
                 output_names=["embedding"],
-                dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17,
+                dynamic_axes={**axes, "embedding": {0: "batch"}},
+                opset_version=17,
             )
     except Exception as err:  # the exporter's errors have no common base class
         temporary.unlink(missing_ok=True)
@@ -360,7 +399,9 @@ def _fuse(model_path: Path, source: Path, target: Path) -> None:
 
     config = json.loads((Path(model_path) / "config.json").read_text())
     optimised = optimize_model(
-        str(source), model_type="bert", num_heads=int(config["num_attention_heads"]),
+        str(source),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
         hidden_size=int(config["hidden_size"]),
     )
     temporary = _temporary(target)
@@ -383,8 +424,11 @@ def _quantise_dynamic(source: Path, target: Path) -> None:
     temporary = _temporary(target)
     try:
         quantize_dynamic(
-            str(source), str(temporary), weight_type=QuantType.QInt8,
-            per_channel=True, nodes_to_exclude=keep,
+            str(source),
+            str(temporary),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            nodes_to_exclude=keep,
             # The fused graph has ops shape inference cannot type; they are float.
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
@@ -423,31 +467,53 @@ def _nncf_int8(model: Any, model_path: Path, windows: list[str]) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(model_path, local_files_only=True)
     samples = []
     for window in windows:
-        encoded = tokenizer([window], truncation=True, max_length=max_seq_length(
-            model_path), return_tensors="np")
+        encoded = tokenizer(
+            [window],
+            truncation=True,
+            max_length=max_seq_length(model_path),
+            return_tensors="np",
+        )
         samples.append({name: encoded[name].astype(np.int64) for name in _INPUTS})
-    names = [op.get_friendly_name() for op in model.get_ops()
-             if op.get_type_name() == "MatMul"]
+    names = [
+        op.get_friendly_name()
+        for op in model.get_ops()
+        if op.get_type_name() == "MatMul"
+    ]
     return nncf.quantize(
-        model, nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER,
+        model,
+        nncf.Dataset(samples),
+        model_type=nncf.ModelType.TRANSFORMER,
         subset_size=len(samples),
         ignored_scope=nncf.IgnoredScope(names=_ffn_down_projections(names)),
     )
 
 
-def _check(path: Path, model_path: Path, *, variant: str, floor: float,
-           extra_texts: Sequence[str] = ()) -> dict[str, Any]:
+def _check(
+    path: Path,
+    model_path: Path,
+    *,
+    variant: str,
+    floor: float,
+    extra_texts: Sequence[str] = (),
+) -> dict[str, Any]:
     """Cosine of the export's embeddings to sentence-transformers' on probe texts."""
     from sentence_transformers import SentenceTransformer
 
     texts = list(PROBES) + list(extra_texts)
-    reference = SentenceTransformer(str(model_path), device="cpu",
-                                    local_files_only=True)
-    expected = reference.encode(texts, normalize_embeddings=True,
-                                show_progress_bar=False)
-    model = runtime_for(variant)(path, model_path,
-                                 max_seq_length=int(reference.max_seq_length))
+    reference = SentenceTransformer(
+        str(model_path), device="cpu", local_files_only=True
+    )
+    expected = reference.encode(
+        texts, normalize_embeddings=True, show_progress_bar=False
+    )
+    model = runtime_for(variant)(
+        path, model_path, max_seq_length=int(reference.max_seq_length or 256)
+    )
     cosines = (expected * model.encode(texts)).sum(axis=1)
-    return {"variant": variant, "min_cosine": round(float(cosines.min()), 5),
-            "median_cosine": round(float(np.median(cosines)), 5),
-            "texts": len(texts), "floor": floor}
+    return {
+        "variant": variant,
+        "min_cosine": round(float(cosines.min()), 5),
+        "median_cosine": round(float(np.median(cosines)), 5),
+        "texts": len(texts),
+        "floor": floor,
+    }

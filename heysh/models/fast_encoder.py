@@ -51,13 +51,30 @@ from heysh.models.embeddings import SentenceEncoder
 
 _logger = logging.getLogger(__name__)
 
-Backend = Literal["auto", "openvino-int8", "openvino-bf16", "onnx-int8", "onnx-fp32",
-                  "torch", "torch-fp16"]
-BACKENDS = ("auto", "openvino-int8", "openvino-bf16", "onnx-int8", "onnx-fp32",
-            "torch", "torch-fp16")
+Backend = Literal[
+    "auto",
+    "openvino-int8",
+    "openvino-bf16",
+    "onnx-int8",
+    "onnx-fp32",
+    "torch",
+    "torch-fp16",
+]
+BACKENDS = (
+    "auto",
+    "openvino-int8",
+    "openvino-bf16",
+    "onnx-int8",
+    "onnx-fp32",
+    "torch",
+    "torch-fp16",
+)
 # Where an export that fails its cosine check falls back to.
-_SAFER = {"openvino-int8": "openvino-bf16", "openvino-bf16": "onnx-fp32",
-          "onnx-int8": "onnx-fp32"}
+_SAFER = {
+    "openvino-int8": "openvino-bf16",
+    "openvino-bf16": "onnx-fp32",
+    "onnx-int8": "onnx-fp32",
+}
 
 
 def default_export_dir() -> Path:
@@ -157,32 +174,45 @@ class FastSentenceEncoder(SentenceEncoder):
         with self._fast_lock:
             if self._fast_model is None:
                 if self.backend == "torch-fp16":
-                    self._fast_model = _half_precision_model(self.model_path,
-                                                             self.device)
+                    self._fast_model = _half_precision_model(
+                        self.model_path, self.device
+                    )
                 else:
                     self._fast_model = self._exported_model()
                 self._dimension = int(self._fast_model.get_embedding_dimension())
             return self._fast_model
 
     def _exported_model(self) -> OnnxSentenceModel | OpenVinoSentenceModel:
-        folder = self.export_dir if self.export_dir is not None else default_export_dir()
+        folder = (
+            self.export_dir if self.export_dir is not None else default_export_dir()
+        )
         while True:
             path, check = export_model(
-                self.model_path, folder, variant=self.backend,
-                calibration_texts=self.calibration_texts, min_cosine=self.min_cosine,
+                self.model_path,
+                folder,
+                variant=self.backend,
+                calibration_texts=self.calibration_texts,
+                min_cosine=self.min_cosine,
             )
             if check["min_cosine"] >= self.min_cosine or self.backend not in _SAFER:
                 break
             _logger.warning(
                 "encoder_export_below_cosine_floor",
-                extra={"backend": self.backend, "min_cosine": check["min_cosine"],
-                       "floor": self.min_cosine, "fallback": _SAFER[self.backend]},
+                extra={
+                    "backend": self.backend,
+                    "min_cosine": check["min_cosine"],
+                    "floor": self.min_cosine,
+                    "fallback": _SAFER[self.backend],
+                },
             )
             self.backend = _SAFER[self.backend]
         self.export_check_ = check
         return runtime_for(self.backend)(
-            path, self.model_path, max_seq_length=max_seq_length(self.model_path),
-            threads=self.threads, allow_spinning=self.allow_spinning,
+            path,
+            self.model_path,
+            max_seq_length=max_seq_length(self.model_path),
+            threads=self.threads,
+            allow_spinning=self.allow_spinning,
         )
 
 

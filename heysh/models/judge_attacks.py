@@ -122,8 +122,15 @@ def load_adversarial_set(path: Path) -> list[AttackCase]:
             continue
         try:
             row = json.loads(line)
-            cases.append(AttackCase(row["id"], row["attack"], row["description"],
-                                    row["control"], row["attack_text"]))
+            cases.append(
+                AttackCase(
+                    row["id"],
+                    row["attack"],
+                    row["description"],
+                    row["control"],
+                    row["attack_text"],
+                )
+            )
         except (ValueError, KeyError, TypeError) as err:
             raise DataError(
                 f"{path} line {number} is not an attack case ({err}); expected "
@@ -178,17 +185,27 @@ def attack_success_rate(
     for i, case in enumerate(cases):
         control, attack = float(scores[i]), float(scores[n + i])
         missing = math.isnan(control) or math.isnan(attack)
-        outcomes.append(CaseOutcome(
-            case.case_id, case.attack, control, attack,
-            succeeded=missing or attack - control >= min_rise,
-        ))
+        outcomes.append(
+            CaseOutcome(
+                case.case_id,
+                case.attack,
+                control,
+                attack,
+                succeeded=missing or attack - control >= min_rise,
+            )
+        )
     name = str(getattr(scorer, "name", type(scorer).__name__))
-    report = AttackReport(name, sum(o.succeeded for o in outcomes) / n, min_rise,
-                          outcomes)
+    report = AttackReport(
+        name, sum(o.succeeded for o in outcomes) / n, min_rise, outcomes
+    )
     _logger.info(
         "attack_success_rate_measured",
-        extra={"model": name, "asr": round(report.asr, 4), "cases": n,
-               "succeeded": report.n_succeeded},
+        extra={
+            "model": name,
+            "asr": round(report.asr, 4),
+            "cases": n,
+            "succeeded": report.n_succeeded,
+        },
     )
     return report
 

@@ -74,7 +74,9 @@ class AnthropicClient:
         self.model = model
         self.stream = stream
         self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout_s,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
             max_retries=max_retries,
         )
 
@@ -90,12 +92,16 @@ class AnthropicClient:
             "model": self.model,
             "max_tokens": request.max_tokens,
             "system": request.system,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-            "tools": [{
-                "name": request.output_name,
-                "description": request.output_description,
-                "input_schema": dict(request.output_schema),
-            }],
+            "messages": [
+                {"role": m.role, "content": m.content} for m in request.messages
+            ],
+            "tools": [
+                {
+                    "name": request.output_name,
+                    "description": request.output_description,
+                    "input_schema": dict(request.output_schema),
+                }
+            ],
             "tool_choice": {"type": "tool", "name": request.output_name},
             "thinking": {"type": "disabled"},
         }
@@ -128,14 +134,18 @@ def _mapped(err: anthropic.APIStatusError) -> Exception:
     return classify_http_error(
         status_code=err.status_code,
         error_type=error_type,
-        message=(f"Anthropic API returned {err.status_code} {error_type or ''}: "
-                 f"{detail[:200]}").strip(),
+        message=(
+            f"Anthropic API returned {err.status_code} {error_type or ''}: "
+            f"{detail[:200]}"
+        ).strip(),
         headers=dict(err.response.headers),
     )
 
 
 def _response(
-    message: Any, tool_name: str, latency_s: float  # Any: anthropic.types.Message.
+    message: Any,
+    tool_name: str,
+    latency_s: float,  # Any: anthropic.types.Message.
 ) -> StructuredResponse:
     payload: dict[str, Any] | None = None
     texts: list[str] = []
@@ -199,16 +209,27 @@ class ClaudeJudge(HostedJudge):
         prompt_version: str = PROMPT_VERSION,
     ) -> None:
         client = AnthropicClient(
-            api_key=read_api_key(api_key_env), model=model,
-            base_url=read_base_url(base_url_env), timeout_s=timeout_s,
-            max_retries=0, stream=stream,
+            api_key=read_api_key(api_key_env),
+            model=model,
+            base_url=read_base_url(base_url_env),
+            timeout_s=timeout_s,
+            max_retries=0,
+            stream=stream,
         )
         super().__init__(
-            client, name="claude-judge",
-            settings={"model": model, "api_key_env": api_key_env,
-                      "base_url_env": base_url_env, "timeout_s": timeout_s,
-                      "stream": stream},
-            prompt_version=prompt_version, max_document_chars=max_document_chars,
-            max_concurrency=max_concurrency, client_retries=client_retries,
-            parse_retries=parse_retries, on_parse_failure=on_parse_failure,
+            client,
+            name="claude-judge",
+            settings={
+                "model": model,
+                "api_key_env": api_key_env,
+                "base_url_env": base_url_env,
+                "timeout_s": timeout_s,
+                "stream": stream,
+            },
+            prompt_version=prompt_version,
+            max_document_chars=max_document_chars,
+            max_concurrency=max_concurrency,
+            client_retries=client_retries,
+            parse_retries=parse_retries,
+            on_parse_failure=on_parse_failure,
         )

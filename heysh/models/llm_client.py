@@ -242,18 +242,27 @@ def classify_http_error(
     retry_after = parse_retry_after(headers)
     if status_code == 429 or error_type == "rate_limit_error":
         return LlmRetryableError(
-            message, kind="rate_limited", status_code=status_code,
+            message,
+            kind="rate_limited",
+            status_code=status_code,
             retry_after_s=retry_after,
         )
     if status_code == 529 or error_type == "overloaded_error":
         return LlmRetryableError(
-            message, kind="overloaded", status_code=status_code,
+            message,
+            kind="overloaded",
+            status_code=status_code,
             retry_after_s=retry_after,
         )
-    if (status_code in RETRYABLE_STATUS_CODES or error_type in RETRYABLE_ERROR_TYPES
-            or (status_code is not None and status_code >= 500)):
+    if (
+        status_code in RETRYABLE_STATUS_CODES
+        or error_type in RETRYABLE_ERROR_TYPES
+        or (status_code is not None and status_code >= 500)
+    ):
         return LlmRetryableError(
-            message, kind="server_error", status_code=status_code,
+            message,
+            kind="server_error",
+            status_code=status_code,
             retry_after_s=retry_after,
         )
     kind = {
@@ -292,8 +301,8 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         if error.retry_after_s is not None:
             return min(self.max_delay_s, error.retry_after_s)
-        backoff = self.base_delay_s * 2 ** (attempt - 1)
-        return min(self.max_delay_s, backoff * (0.5 + random.random() / 2))
+        backoff = self.base_delay_s * 2.0 ** (attempt - 1)
+        return float(min(self.max_delay_s, backoff * (0.5 + random.random() / 2)))
 
     def call(self, fn: Callable[[], T]) -> tuple[T, int]:
         """Run ``fn``, retrying ``LlmRetryableError``; return (result, attempts).
@@ -366,13 +375,15 @@ def configured_llm_client(
 
         return AnthropicClient(
             api_key=settings.anthropic_api_key.get_secret_value(),
-            model=model or DEFAULT_CLAUDE_MODEL, timeout_s=timeout_s,
+            model=model or DEFAULT_CLAUDE_MODEL,
+            timeout_s=timeout_s,
         )
     if settings.openai_api_key is not None:
         from heysh.models.llm_openai import DEFAULT_OPENAI_MODEL, OpenAIClient
 
         return OpenAIClient(
             api_key=settings.openai_api_key.get_secret_value(),
-            model=model or DEFAULT_OPENAI_MODEL, timeout_s=timeout_s,
+            model=model or DEFAULT_OPENAI_MODEL,
+            timeout_s=timeout_s,
         )
     return None

@@ -13,12 +13,18 @@ pair. Everything that does not depend on the provider lives here:
   content hash, so a document cannot know the tag it would have to forge.
 * **Verdict.** The provider's structured channel (tool call, JSON mode) is
   read first; prose-wrapped or code-fenced JSON is the fallback. A missing
-  field, a non-number or a score outside 0-10 is a *parse failure*: the pair
-  gets ``nan`` (not a clipped or guessed score), and the failure is counted by
-  kind. Clipping would hide exactly the failures an injected "rate this 11"
-  produces; ``nan`` sends a production document to a human (the AI activity
-  retries it first) and is left out of evaluation metrics with its count
-  reported.
+  field, a non-number or a score outside 0-10 is a *parse failure*: the model
+  is asked once more, and if it fails again the verdict records ``nan`` (not
+  a clipped or guessed score) and the failure kind, counted per batch.
+  Clipping would hide exactly the failures an injected "rate this 11"
+  produces. What ``raw_scores`` returns for such a pair is the judge's
+  ``on_parse_failure`` policy: the uninformative midpoint 5 in evaluations
+  (so frequent failures cost ROC-AUC and are reported), a retryable error in
+  production (so no document is decided on a score the model never gave).
+
+Tokens, list-price cost and latency of every call are kept on each verdict
+(``LlmJudge.last_batch`` after ``raw_scores``), for evaluation reports and
+production logs.
 """
 
 from __future__ import annotations
@@ -531,7 +537,9 @@ class LlmJudge:
         on_parse_failure: ParseFailurePolicy = "midpoint",
     ) -> None:
         if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+            raise ValueError(
+                f"max_concurrency must be at least 1, got {max_concurrency}"
+            )
         if parse_retries < 0:
             raise ValueError(f"parse_retries must be at least 0, got {parse_retries}")
         if on_parse_failure not in ("midpoint", "raise", "nan"):
@@ -572,8 +580,12 @@ class LlmJudge:
             )
         _logger.warning(
             "judge_parse_failures_scored_midpoint",
-            extra={"judge": self.name, "failed": int(failed.sum()),
-                   "pairs": len(scores), "failures": batch.failures},
+            extra={
+                "judge": self.name,
+                "failed": int(failed.sum()),
+                "pairs": len(scores),
+                "failures": batch.failures,
+            },
         )
         scores[failed] = _MIDPOINT
         return scores
@@ -597,11 +609,15 @@ class LlmJudge:
         self.last_batch = batch
         _logger.info(
             "judge_batch_scored",
-            extra={"judge": self.name, "model": self.client.model,
-                   "pairs": len(verdicts), "parse_failures": batch.n_failed,
-                   "tokens_in": int(batch.tokens_in.sum()),
-                   "tokens_out": int(batch.tokens_out.sum()),
-                   "seconds": round(time.perf_counter() - started, 3)},
+            extra={
+                "judge": self.name,
+                "model": self.client.model,
+                "pairs": len(verdicts),
+                "parse_failures": batch.n_failed,
+                "tokens_in": int(batch.tokens_in.sum()),
+                "tokens_out": int(batch.tokens_out.sum()),
+                "seconds": round(time.perf_counter() - started, 3),
+            },
         )
         return batch
 
@@ -613,7 +629,9 @@ class LlmJudge:
             LlmRequestRejectedError: the call was rejected.
         """
         request, removed = frame_judge_request(
-            description, text, neutralise=self.neutralise,
+            description,
+            text,
+            neutralise=self.neutralise,
             max_document_chars=self.max_document_chars,
         )
         calls = tokens_in = tokens_out = 0
@@ -636,13 +654,23 @@ class LlmJudge:
                 break
             _logger.warning(
                 "judge_parse_failure",
-                extra={"judge": self.name, "failure": parsed.failure,
-                       "stop_reason": response.stop_reason},
+                extra={
+                    "judge": self.name,
+                    "failure": parsed.failure,
+                    "stop_reason": response.stop_reason,
+                },
             )
         return JudgeVerdict(
-            score=parsed.score, rationale=parsed.rationale, failure=parsed.failure,
-            model=model, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost,
-            latency_s=latency, attempts=calls, removed=removed,
+            score=parsed.score,
+            rationale=parsed.rationale,
+            failure=parsed.failure,
+            model=model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=cost,
+            latency_s=latency,
+            attempts=calls,
+            removed=removed,
         )
 
 
@@ -681,10 +709,13 @@ class HostedJudge(LlmJudge):
                 "evaluate and register the judge again"
             )
         super().__init__(
-            client, name=name, max_document_chars=max_document_chars,
+            client,
+            name=name,
+            max_document_chars=max_document_chars,
             max_concurrency=max_concurrency,
             retry=RetryPolicy(max_retries=client_retries),
-            parse_retries=parse_retries, on_parse_failure=on_parse_failure,
+            parse_retries=parse_retries,
+            on_parse_failure=on_parse_failure,
         )
         self._settings = {**settings, "max_document_chars": max_document_chars}
 
@@ -698,7 +729,9 @@ class HostedJudge(LlmJudge):
 
     @classmethod
     def from_state(
-        cls, state: dict[str, Any], encoder: object = None  # Any: JSON-able values.
+        cls,
+        state: dict[str, Any],
+        encoder: object = None,  # Any: JSON-able values.
     ) -> HostedJudge:
         """Rebuild a production judge from ``to_state`` output.
 
@@ -720,6 +753,7 @@ def judge_texts(
 ) -> JudgeBatchResult:
     """Judge several documents against one domain description."""
     n = len(texts)
-    pairs = ScoringPairs(domain_ids=["-"] * n, descriptions=[description] * n,
-                         texts=list(texts))
+    pairs = ScoringPairs(
+        domain_ids=["-"] * n, descriptions=[description] * n, texts=list(texts)
+    )
     return judge.judge_pairs(pairs)

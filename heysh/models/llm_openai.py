@@ -74,7 +74,9 @@ class OpenAIClient:
         self.response_format = response_format
         self.token_limit_param = token_limit_param
         self._client = openai.OpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout_s,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
             max_retries=max_retries,
         )
 
@@ -107,14 +109,15 @@ class OpenAIClient:
         messages = [{"role": "system", "content": system}] + [
             {"role": m.role, "content": m.content} for m in request.messages
         ]
+        params: dict[str, Any] = {  # Any: plain JSON request parameters.
+            "model": self.model,
+            "messages": messages,
+            "response_format": response_format,
+            self.token_limit_param: request.max_tokens,
+        }
         started = time.perf_counter()
         try:
-            completion = self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]  # plain dicts are valid params
-                response_format=response_format,  # type: ignore[arg-type]  # same
-                **{self.token_limit_param: request.max_tokens},
-            )
+            completion = self._client.chat.completions.create(**params)
         except openai.APIStatusError as err:
             raise _mapped(err) from err
         except openai.APITimeoutError as err:
@@ -138,7 +141,7 @@ def is_strict_compatible(schema: Mapping[str, Any]) -> bool:
     >>> is_strict_compatible({"type": "object", "properties": {"a": {"type": "string"}},
     ...                       "required": ["a"], "additionalProperties": False})
     True
-    >>> is_strict_compatible({"type": "object", "properties": {"a": {"type": "string"}}})
+    >>> is_strict_compatible({"type": "object", "properties": {"a": {}}})
     False
     """
     if schema.get("type") == "object" or "properties" in schema:
@@ -165,21 +168,27 @@ def _mapped(err: openai.APIStatusError) -> Exception:
         # Out of credit, not throttled: waiting does not help.
         return LlmRequestRejectedError(
             "OpenAI-compatible API returned 429 insufficient_quota; add credit "
-            "or use another key", kind="insufficient_quota", status_code=429,
+            "or use another key",
+            kind="insufficient_quota",
+            status_code=429,
         )
     if err.status_code == 529 and error_type is None:
         error_type = "overloaded_error"
     return classify_http_error(
         status_code=err.status_code,
         error_type=error_type,
-        message=(f"OpenAI-compatible API returned {err.status_code} "
-                 f"{error_type or ''} {code or ''}").strip(),
+        message=(
+            f"OpenAI-compatible API returned {err.status_code} "
+            f"{error_type or ''} {code or ''}"
+        ).strip(),
         headers=dict(err.response.headers),
     )
 
 
 def _response(
-    completion: Any, latency_s: float, requested_model: str  # Any: ChatCompletion.
+    completion: Any,
+    latency_s: float,
+    requested_model: str,  # Any: ChatCompletion.
 ) -> StructuredResponse:
     choice = completion.choices[0] if completion.choices else None
     text = ""
@@ -250,18 +259,29 @@ class OpenAIJudge(HostedJudge):
         prompt_version: str = PROMPT_VERSION,
     ) -> None:
         client = OpenAIClient(
-            api_key=read_api_key(api_key_env), model=model,
-            base_url=read_base_url(base_url_env), timeout_s=timeout_s,
-            max_retries=0, response_format=response_format,
+            api_key=read_api_key(api_key_env),
+            model=model,
+            base_url=read_base_url(base_url_env),
+            timeout_s=timeout_s,
+            max_retries=0,
+            response_format=response_format,
             token_limit_param=token_limit_param,
         )
         super().__init__(
-            client, name="openai-judge",
-            settings={"model": model, "api_key_env": api_key_env,
-                      "base_url_env": base_url_env, "timeout_s": timeout_s,
-                      "response_format": response_format,
-                      "token_limit_param": token_limit_param},
-            prompt_version=prompt_version, max_document_chars=max_document_chars,
-            max_concurrency=max_concurrency, client_retries=client_retries,
-            parse_retries=parse_retries, on_parse_failure=on_parse_failure,
+            client,
+            name="openai-judge",
+            settings={
+                "model": model,
+                "api_key_env": api_key_env,
+                "base_url_env": base_url_env,
+                "timeout_s": timeout_s,
+                "response_format": response_format,
+                "token_limit_param": token_limit_param,
+            },
+            prompt_version=prompt_version,
+            max_document_chars=max_document_chars,
+            max_concurrency=max_concurrency,
+            client_retries=client_retries,
+            parse_retries=parse_retries,
+            on_parse_failure=on_parse_failure,
         )

@@ -42,8 +42,12 @@ def claude() -> Iterator[tuple[AnthropicClient, AnthropicMockServer]]:
 def gpt() -> Iterator[tuple[OpenAIClient, OpenAIMockServer]]:
     """An OpenAI-compatible client pointed at a checking server."""
     with OpenAIMockServer(api_key=KEY) as server:
-        yield OpenAIClient(api_key=KEY, base_url=server.url + "/v1",
-                           model="gpt-5.4-mini"), server
+        yield (
+            OpenAIClient(
+                api_key=KEY, base_url=server.url + "/v1", model="gpt-5.4-mini"
+            ),
+            server,
+        )
         assert server.problems == [], server.problems
 
 
@@ -52,8 +56,9 @@ def test_run_agent_task_valid_tool_answer_returned(claude) -> None:
     client, server = claude
     server.script(("tool_input", {"priority": "high", "reasons": ["outage"]}))
 
-    output = run_agent_task("Triage the ticket.", {"ticket": "Site down"}, SCHEMA,
-                            llm=client)
+    output = run_agent_task(
+        "Triage the ticket.", {"ticket": "Site down"}, SCHEMA, llm=client
+    )
 
     assert output == {"priority": "high", "reasons": ["outage"]}
     body = server.requests[-1]["body"]
@@ -67,8 +72,10 @@ def test_run_agent_task_valid_tool_answer_returned(claude) -> None:
 def test_run_agent_task_invalid_answer_repaired_once(claude) -> None:
     """An invalid first answer is sent back with its errors and repaired."""
     client, server = claude
-    server.script(("tool_input", {"priority": "urgent", "reasons": []}),
-                  ("tool_input", {"priority": "high", "reasons": ["outage"]}))
+    server.script(
+        ("tool_input", {"priority": "urgent", "reasons": []}),
+        ("tool_input", {"priority": "high", "reasons": ["outage"]}),
+    )
 
     result = run_agent_task_detailed("Triage.", "Site down", SCHEMA, llm=client)
 
@@ -84,8 +91,10 @@ def test_run_agent_task_invalid_answer_repaired_once(claude) -> None:
 def test_run_agent_task_still_invalid_after_repair_raises(claude) -> None:
     """Two invalid answers raise a non-retryable error listing the problems."""
     client, server = claude
-    server.script(("tool_input", {"priority": "urgent", "reasons": ["x"]}),
-                  ("tool_input", {"priority": "urgent", "reasons": ["x"]}))
+    server.script(
+        ("tool_input", {"priority": "urgent", "reasons": ["x"]}),
+        ("tool_input", {"priority": "urgent", "reasons": ["x"]}),
+    )
 
     with pytest.raises(AgentOutputInvalidError, match="after one repair") as caught:
         run_agent_task("Triage.", "Site down", SCHEMA, llm=client)
@@ -121,7 +130,9 @@ def test_run_agent_task_without_llm_is_config_error() -> None:
     with pytest.raises(LlmNotConfiguredError, match="no LLM is configured") as caught:
         run_agent_task("Do it.", {}, SCHEMA, llm=None)
 
-    assert isinstance(caught.value, ConfigError) and isinstance(caught.value, HeyshError)
+    assert isinstance(caught.value, ConfigError) and isinstance(
+        caught.value, HeyshError
+    )
 
 
 def test_run_agent_task_invalid_schema_refused(claude) -> None:

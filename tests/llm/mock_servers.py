@@ -35,6 +35,7 @@ success rate measured against this server shows what neutralisation buys.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -53,9 +54,43 @@ _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 # --- the naive model -----------------------------------------------------------
 
 _STOP = frozenset(
-    "about after also among and are been being between from have including into "
-    "more news other over such than that their them then there these they this "
-    "those through under which while with within would".split()
+    [
+        "about",
+        "after",
+        "also",
+        "among",
+        "and",
+        "are",
+        "been",
+        "being",
+        "between",
+        "from",
+        "have",
+        "including",
+        "into",
+        "more",
+        "news",
+        "other",
+        "over",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "which",
+        "while",
+        "with",
+        "within",
+        "would",
+    ]
 )
 _WORDS = re.compile(r"[^\W\d_]{4,}")
 _INSTRUCTION = re.compile(
@@ -111,31 +146,37 @@ def _hidden_channels(block: str) -> list[str]:
 def naive_verdict(user_text: str) -> dict[str, Any]:
     """The naive model's verdict for a judge prompt (see module docstring)."""
     description = ""
-    match = re.search(r"<domain_description>\n(.*?)\n</domain_description>",
-                      user_text, re.DOTALL)
+    match = re.search(
+        r"<domain_description>\n(.*?)\n</domain_description>", user_text, re.DOTALL
+    )
     if match:
         description = match.group(1)
-    block_match = re.search(r"<(document-[0-9a-f]{12})>\n(.*?)\n</\1>",
-                            user_text, re.DOTALL)
+    block_match = re.search(
+        r"<(document-[0-9a-f]{12})>\n(.*?)\n</\1>", user_text, re.DOTALL
+    )
     block = block_match.group(2) if block_match else ""
     outside = user_text
     if block_match:
-        outside = user_text[: block_match.start()] + user_text[block_match.end():]
+        outside = user_text[: block_match.start()] + user_text[block_match.end() :]
     if match:
         outside = outside.replace(match.group(0), "")
 
     for channel in [outside, *_hidden_channels(block)]:
         requested = _requested_score(channel)
         if requested is not None:
-            return {"score": requested,
-                    "rationale": "The document says what its score is."}
+            return {
+                "score": requested,
+                "rationale": "The document says what its score is.",
+            }
 
     terms = {w[:6] for w in _WORDS.findall(description.lower()) if w not in _STOP}
     seen = {w[:6] for w in _WORDS.findall(block.lower())}
     overlap = len(terms & seen)
     score = round(min(10.0, 20.0 * overlap / max(1, len(terms))), 1)
-    return {"score": score,
-            "rationale": f"{overlap} of {len(terms)} description terms occur."}
+    return {
+        "score": score,
+        "rationale": f"{overlap} of {len(terms)} description terms occur.",
+    }
 
 
 def example_from_schema(schema: dict[str, Any]) -> Any:
@@ -145,8 +186,11 @@ def example_from_schema(schema: dict[str, Any]) -> Any:
         return schema["enum"][0]
     if kind == "object":
         props = schema.get("properties", {})
-        return {k: example_from_schema(v) for k, v in props.items()
-                if k in schema.get("required", list(props))}
+        return {
+            k: example_from_schema(v)
+            for k, v in props.items()
+            if k in schema.get("required", list(props))
+        }
     if kind == "array":
         n = int(schema.get("minItems", 1))
         return [example_from_schema(schema.get("items", {"type": "string"}))] * n
@@ -186,8 +230,13 @@ class ScriptedLlmServer:
 
     path = ""
 
-    def __init__(self, *, api_key: str = "test-key", default_mode: Any = None,
-                 slow_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-key",
+        default_mode: Any = None,
+        slow_s: float = 2.0,
+    ) -> None:
         self.api_key = api_key
         self.default_mode = default_mode
         self.slow_s = slow_s
@@ -196,9 +245,12 @@ class ScriptedLlmServer:
         self._script: deque[Any] = deque()
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=type(self).__name__,
+            daemon=True,
+        )
         self._thread.start()
 
     @property
@@ -240,7 +292,7 @@ class ScriptedLlmServer:
             def log_message(self, format: str, *args: Any) -> None:
                 """Silence the default stderr access log."""
 
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's hook name
+            def do_POST(self) -> None:
                 try:
                     server._serve(self)
                 except (BrokenPipeError, ConnectionResetError):
@@ -249,7 +301,7 @@ class ScriptedLlmServer:
                     server._problem(f"mock server error: {err!r}")
                     server._send_json(self, 500, {"error": repr(err)})
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's hook name
+            def do_GET(self) -> None:
                 server._problem(f"unexpected GET {self.path}")
                 server._send_json(self, 404, {"error": "not found"})
 
@@ -265,8 +317,13 @@ class ScriptedLlmServer:
             body = None
         return headers, body
 
-    def _send_json(self, handler: BaseHTTPRequestHandler, status: int,
-                   body: Any, headers: dict[str, str] | None = None) -> None:
+    def _send_json(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("content-type", "application/json")
@@ -309,10 +366,13 @@ class AnthropicMockServer(ScriptedLlmServer):
     def _check(self, headers: dict[str, str], body: Any) -> list[str]:
         problems = []
         if "x-api-key" not in headers and not headers.get(
-                "authorization", "").startswith("Bearer "):
+            "authorization", ""
+        ).startswith("Bearer "):
             problems.append("neither x-api-key nor Authorization: Bearer header")
         if headers.get("anthropic-version") not in ANTHROPIC_VERSIONS:
-            problems.append(f"anthropic-version is {headers.get('anthropic-version')!r}")
+            problems.append(
+                f"anthropic-version is {headers.get('anthropic-version')!r}"
+            )
         if not headers.get("content-type", "").startswith("application/json"):
             problems.append("content-type is not application/json")
         if not isinstance(body, dict):
@@ -327,9 +387,12 @@ class AnthropicMockServer(ScriptedLlmServer):
         else:
             roles = [m.get("role") for m in messages if isinstance(m, dict)]
             if len(roles) != len(messages) or any(
-                    r not in ("user", "assistant") for r in roles):
+                r not in ("user", "assistant") for r in roles
+            ):
                 problems.append(f"bad message roles {roles}")
-            elif roles[0] != "user" or any(a == b for a, b in zip(roles, roles[1:])):
+            elif roles[0] != "user" or any(
+                a == b for a, b in itertools.pairwise(roles)
+            ):
                 problems.append(f"roles must alternate from user, got {roles}")
             elif roles[-1] != "user":
                 problems.append("assistant prefill is rejected by this model")
@@ -358,14 +421,22 @@ class AnthropicMockServer(ScriptedLlmServer):
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         headers, body = self._read(handler)
-        key_ok = self.api_key in (headers.get("x-api-key"),
-                                  headers.get("authorization", "")[len("Bearer "):])
-        self.requests.append({
-            "path": handler.path,
-            "headers": {k: v for k, v in headers.items()
-                        if k not in ("x-api-key", "authorization")},
-            "key_ok": key_ok, "body": body,
-        })
+        key_ok = self.api_key in (
+            headers.get("x-api-key"),
+            headers.get("authorization", "")[len("Bearer ") :],
+        )
+        self.requests.append(
+            {
+                "path": handler.path,
+                "headers": {
+                    k: v
+                    for k, v in headers.items()
+                    if k not in ("x-api-key", "authorization")
+                },
+                "key_ok": key_ok,
+                "body": body,
+            }
+        )
         if handler.path != self.path:
             self._problem(f"unexpected path {handler.path}")
             return self._send_json(handler, 404, _a_error("not_found_error", "no"))
@@ -374,10 +445,12 @@ class AnthropicMockServer(ScriptedLlmServer):
             for problem in problems:
                 self._problem(problem)
             return self._send_json(
-                handler, 400, _a_error("invalid_request_error", "; ".join(problems)))
+                handler, 400, _a_error("invalid_request_error", "; ".join(problems))
+            )
         if not key_ok:
             return self._send_json(
-                handler, 401, _a_error("authentication_error", "invalid x-api-key"))
+                handler, 401, _a_error("authentication_error", "invalid x-api-key")
+            )
         mode = self._next_mode()
         errors = {
             "rate_limited": (429, "rate_limit_error", {"retry-after": "2"}),
@@ -399,8 +472,9 @@ class AnthropicMockServer(ScriptedLlmServer):
             return self._send_json(handler, 529, _a_error("overloaded_error", "x"))
         message = self._message(body, mode)
         if stream:
-            return self._send_stream(handler, message, overload=(
-                mode == "stream_overloaded"))
+            return self._send_stream(
+                handler, message, overload=(mode == "stream_overloaded")
+            )
         return self._send_json(handler, 200, message)
 
     def _message(self, body: dict[str, Any], mode: Any) -> dict[str, Any]:
@@ -432,51 +506,100 @@ class AnthropicMockServer(ScriptedLlmServer):
         output = json.dumps(content)
         tokens_in, tokens_out = _usage_tokens(body, output)
         return {
-            "id": f"msg_mock{len(self.requests)}", "type": "message",
-            "role": "assistant", "model": body["model"], "content": content,
-            "stop_reason": stop, "stop_sequence": None,
+            "id": f"msg_mock{len(self.requests)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": None,
             "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
         }
 
-    def _send_stream(self, handler: BaseHTTPRequestHandler,
-                     message: dict[str, Any], *, overload: bool) -> None:
+    def _send_stream(
+        self,
+        handler: BaseHTTPRequestHandler,
+        message: dict[str, Any],
+        *,
+        overload: bool,
+    ) -> None:
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream")
         handler.send_header("cache-control", "no-cache")
         handler.end_headers()
 
         def emit(event: str, data: dict[str, Any]) -> None:
-            handler.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
+            handler.wfile.write(
+                f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+            )
             handler.wfile.flush()
 
-        start = {**message, "content": [], "stop_reason": None,
-                 "usage": {"input_tokens": message["usage"]["input_tokens"],
-                           "output_tokens": 1}}
+        start = {
+            **message,
+            "content": [],
+            "stop_reason": None,
+            "usage": {
+                "input_tokens": message["usage"]["input_tokens"],
+                "output_tokens": 1,
+            },
+        }
         emit("message_start", {"type": "message_start", "message": start})
         emit("ping", {"type": "ping"})
         if overload:
-            emit("error", {"type": "error", "error": {
-                "type": "overloaded_error", "message": "Overloaded"}})
+            emit(
+                "error",
+                {
+                    "type": "error",
+                    "error": {"type": "overloaded_error", "message": "Overloaded"},
+                },
+            )
             return
         for index, block in enumerate(message["content"]):
             if block["type"] == "tool_use":
-                emit("content_block_start", {"type": "content_block_start",
-                     "index": index, "content_block": {**block, "input": {}}})
+                emit(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {**block, "input": {}},
+                    },
+                )
                 raw = json.dumps(block["input"])
-                for part in (raw[: len(raw) // 2], raw[len(raw) // 2:]):
-                    emit("content_block_delta", {"type": "content_block_delta",
-                         "index": index, "delta": {"type": "input_json_delta",
-                                                   "partial_json": part}})
+                for part in (raw[: len(raw) // 2], raw[len(raw) // 2 :]):
+                    emit(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "input_json_delta", "partial_json": part},
+                        },
+                    )
             else:
-                emit("content_block_start", {"type": "content_block_start",
-                     "index": index, "content_block": {"type": "text", "text": ""}})
-                emit("content_block_delta", {"type": "content_block_delta",
-                     "index": index, "delta": {"type": "text_delta",
-                                               "text": block["text"]}})
+                emit(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+                emit(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "text_delta", "text": block["text"]},
+                    },
+                )
             emit("content_block_stop", {"type": "content_block_stop", "index": index})
-        emit("message_delta", {"type": "message_delta",
-             "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-             "usage": {"output_tokens": message["usage"]["output_tokens"]}})
+        emit(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": message["usage"]["output_tokens"]},
+            },
+        )
         emit("message_stop", {"type": "message_stop"})
 
 
@@ -485,8 +608,12 @@ def _a_error(kind: str, message: str) -> dict[str, Any]:
 
 
 def _tool_block(tool: dict[str, Any], payload: Any) -> dict[str, Any]:
-    return {"type": "tool_use", "id": "toolu_mock", "name": tool.get("name", "x"),
-            "input": payload}
+    return {
+        "type": "tool_use",
+        "id": "toolu_mock",
+        "name": tool.get("name", "x"),
+        "input": payload,
+    }
 
 
 def _text_answer(mode: Any, verdict: Any) -> str:
@@ -570,11 +697,14 @@ class OpenAIMockServer(ScriptedLlmServer):
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         headers, body = self._read(handler)
         key_ok = headers.get("authorization") == f"Bearer {self.api_key}"
-        self.requests.append({
-            "path": handler.path,
-            "headers": {k: v for k, v in headers.items() if k != "authorization"},
-            "key_ok": key_ok, "body": body,
-        })
+        self.requests.append(
+            {
+                "path": handler.path,
+                "headers": {k: v for k, v in headers.items() if k != "authorization"},
+                "key_ok": key_ok,
+                "body": body,
+            }
+        )
         if handler.path != self.path:
             self._problem(f"unexpected path {handler.path}")
             return self._send_json(handler, 404, _o_error("not_found", None, "no"))
@@ -582,15 +712,27 @@ class OpenAIMockServer(ScriptedLlmServer):
         if problems:
             for problem in problems:
                 self._problem(problem)
-            return self._send_json(handler, 400, _o_error(
-                "invalid_request_error", None, "; ".join(problems)))
+            return self._send_json(
+                handler,
+                400,
+                _o_error("invalid_request_error", None, "; ".join(problems)),
+            )
         if not key_ok:
-            return self._send_json(handler, 401, _o_error(
-                "invalid_request_error", "invalid_api_key", "Incorrect API key"))
+            return self._send_json(
+                handler,
+                401,
+                _o_error(
+                    "invalid_request_error", "invalid_api_key", "Incorrect API key"
+                ),
+            )
         mode = self._next_mode()
         errors = {
-            "rate_limited": (429, "requests", "rate_limit_exceeded",
-                             {"retry-after": "2"}),
+            "rate_limited": (
+                429,
+                "requests",
+                "rate_limit_exceeded",
+                {"retry-after": "2"},
+            ),
             "quota": (429, "insufficient_quota", "insufficient_quota", {}),
             "overloaded": (529, "overloaded_error", None, {}),
             "server_error": (500, "server_error", None, {}),
@@ -609,8 +751,11 @@ class OpenAIMockServer(ScriptedLlmServer):
         user = _last_user_text(body["messages"])
         fmt = body.get("response_format") or {}
         schema = (fmt.get("json_schema") or {}).get("schema") or {}
-        verdict = naive_verdict(user) if _is_judge_prompt(user) else \
-            example_from_schema(schema)
+        verdict = (
+            naive_verdict(user)
+            if _is_judge_prompt(user)
+            else example_from_schema(schema)
+        )
         refusal = None
         finish = "stop"
         if isinstance(mode, tuple) and mode[0] == "json_payload":
@@ -627,12 +772,26 @@ class OpenAIMockServer(ScriptedLlmServer):
             content = _text_answer(mode, verdict)
         tokens_in, tokens_out = _usage_tokens(body, content or refusal or "")
         return {
-            "id": f"chatcmpl-mock{len(self.requests)}", "object": "chat.completion",
-            "created": int(time.time()), "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": finish, "message": {
-                "role": "assistant", "content": content, "refusal": refusal}}],
-            "usage": {"prompt_tokens": tokens_in, "completion_tokens": tokens_out,
-                      "total_tokens": tokens_in + tokens_out},
+            "id": f"chatcmpl-mock{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": finish,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": refusal,
+                    },
+                }
+            ],
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
         }
 
 

@@ -33,25 +33,38 @@ class FixedScorer:
 
 
 def _cases(n: int) -> list[AttackCase]:
-    return [AttackCase(f"c{i}", "kind", "d", f"control {i}", f"attack {i}")
-            for i in range(n)]
+    return [
+        AttackCase(f"c{i}", "kind", "d", f"control {i}", f"attack {i}")
+        for i in range(n)
+    ]
 
 
-def test_adversarial_set_covers_every_attack_kind(attack_cases: list[AttackCase]) -> None:
+def test_adversarial_set_covers_every_attack_kind(
+    attack_cases: list[AttackCase],
+) -> None:
     """The set holds 13 cases across the attack kinds the issue names."""
     kinds = {case.attack for case in attack_cases}
 
     assert len(attack_cases) == 13
-    assert kinds == {"visible_instruction", "role_impersonation", "template_tokens",
-                     "delimiter_forgery", "markup_comment", "hidden_markup",
-                     "zero_width", "invisible_unicode"}
+    assert kinds == {
+        "visible_instruction",
+        "role_impersonation",
+        "template_tokens",
+        "delimiter_forgery",
+        "markup_comment",
+        "hidden_markup",
+        "zero_width",
+        "invisible_unicode",
+    }
     assert all(case.control != case.attack_text for case in attack_cases)
 
 
 @pytest.mark.parametrize("judge_kind", ["claude", "openai"])
 def test_judges_resist_every_attack_when_neutralising(
-    anthropic_server: AnthropicMockServer, openai_server: OpenAIMockServer,
-    attack_cases: list[AttackCase], judge_kind: str,
+    anthropic_server: AnthropicMockServer,
+    openai_server: OpenAIMockServer,
+    attack_cases: list[AttackCase],
+    judge_kind: str,
 ) -> None:
     """Against the naive server, neither judge lets any attack raise a score."""
     judge = (ClaudeJudge if judge_kind == "claude" else OpenAIJudge)(client_retries=0)
@@ -65,8 +78,10 @@ def test_judges_resist_every_attack_when_neutralising(
 
 @pytest.mark.parametrize("judge_kind", ["claude", "openai"])
 def test_judges_fooled_without_neutralisation(
-    anthropic_server: AnthropicMockServer, openai_server: OpenAIMockServer,
-    attack_cases: list[AttackCase], judge_kind: str,
+    anthropic_server: AnthropicMockServer,
+    openai_server: OpenAIMockServer,
+    attack_cases: list[AttackCase],
+    judge_kind: str,
 ) -> None:
     """With neutralisation off, hidden and impersonating attacks succeed.
 

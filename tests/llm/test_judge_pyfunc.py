@@ -11,7 +11,12 @@ import pytest
 
 from heysh.models.base import ScoringPairs
 from heysh.models.factory import build_scorer
-from heysh.models.pyfunc import STATE_FILE, RelevancePyfuncModel, load_scorer, save_scorer
+from heysh.models.pyfunc import (
+    STATE_FILE,
+    RelevancePyfuncModel,
+    load_scorer,
+    save_scorer,
+)
 from tests.llm.conftest import API_KEY
 from tests.llm.mock_servers import AnthropicMockServer, OpenAIMockServer
 
@@ -33,8 +38,10 @@ def _pairs() -> ScoringPairs:
 
 @pytest.mark.parametrize("kind", ["claude-judge", "openai-judge"])
 def test_judge_saved_and_loaded_scores_the_same(
-    anthropic_server: AnthropicMockServer, openai_server: OpenAIMockServer,
-    tmp_path: Path, kind: str,
+    anthropic_server: AnthropicMockServer,
+    openai_server: OpenAIMockServer,
+    tmp_path: Path,
+    kind: str,
 ) -> None:
     """A calibrated judge survives save/load; the state file holds no API key."""
     scorer = build_scorer(kind, client_retries=0).fit(_pairs(), LABELS)
@@ -57,17 +64,25 @@ def test_judge_pyfunc_predicts_on_a_frame(
     save_scorer(scorer, tmp_path / "scorer")
     model = RelevancePyfuncModel()
     model.load_context(SimpleNamespace(artifacts={"scorer": str(tmp_path / "scorer")}))
-    frame = pd.DataFrame({"domain_id": ["energy"] * 2,
-                          "domain_description": [ENERGY] * 2,
-                          "text": [TEXTS[0], TEXTS[3]]})
+    frame = pd.DataFrame(
+        {
+            "domain_id": ["energy"] * 2,
+            "domain_description": [ENERGY] * 2,
+            "text": [TEXTS[0], TEXTS[3]],
+        }
+    )
 
     out = model.predict(None, frame)
 
-    np.testing.assert_allclose(out["score"], scorer.score(ScoringPairs(
-        ["energy"] * 2, [ENERGY] * 2, [TEXTS[0], TEXTS[3]])))
+    np.testing.assert_allclose(
+        out["score"],
+        scorer.score(ScoringPairs(["energy"] * 2, [ENERGY] * 2, [TEXTS[0], TEXTS[3]])),
+    )
 
 
-def test_factory_rejects_unknown_judge_parameter(anthropic_server: AnthropicMockServer) -> None:
+def test_factory_rejects_unknown_judge_parameter(
+    anthropic_server: AnthropicMockServer,
+) -> None:
     """A parameter the judge does not take is named in the error."""
     with pytest.raises(Exception, match="does not take temperature"):
         build_scorer("claude-judge", temperature=0.0)

@@ -45,10 +45,12 @@ def test_default_model_is_the_newest_haiku() -> None:
     def version(name: str) -> tuple[int, ...]:
         return tuple(int(p) for p in name.split("-")[2:4])
 
-    assert DEFAULT_CLAUDE_MODEL == max(names, key=version)
+    assert max(names, key=version) == DEFAULT_CLAUDE_MODEL
 
 
-def test_claude_judge_tool_use_verdict_scored(anthropic_server: AnthropicMockServer) -> None:
+def test_claude_judge_tool_use_verdict_scored(
+    anthropic_server: AnthropicMockServer,
+) -> None:
     """A tool_use answer gives the naive model's lexical score, tokens and cost."""
     result = judge_texts(_judge(), ENERGY, [ON_TOPIC, OFF_TOPIC])
 
@@ -56,9 +58,12 @@ def test_claude_judge_tool_use_verdict_scored(anthropic_server: AnthropicMockSer
     assert (on.score, off.score) == (10.0, 0.0)
     assert on.failure is None and on.model == DEFAULT_CLAUDE_MODEL
     assert on.tokens_in > 100 and on.tokens_out > 5
-    assert on.cost_usd == pytest.approx((on.tokens_in * 0.10 + on.tokens_out * 0.50) / 1e6)
+    assert on.cost_usd == pytest.approx(
+        (on.tokens_in * 0.10 + on.tokens_out * 0.50) / 1e6
+    )
     assert result.cost_per_1000_usd() == pytest.approx(
-        1000 * (on.cost_usd + off.cost_usd) / 2)
+        1000 * (on.cost_usd + off.cost_usd) / 2
+    )
 
 
 def test_claude_judge_request_shape(anthropic_server: AnthropicMockServer) -> None:
@@ -96,9 +101,13 @@ def test_claude_judge_text_answers_parsed(
 
 @pytest.mark.parametrize(
     ("mode", "failure"),
-    [("malformed", "no_json"), ("missing_score", "missing_score"),
-     ("missing_rationale", "missing_rationale"), ("out_of_range", "score_out_of_range"),
-     ("refusal", "refusal")],
+    [
+        ("malformed", "no_json"),
+        ("missing_score", "missing_score"),
+        ("missing_rationale", "missing_rationale"),
+        ("out_of_range", "score_out_of_range"),
+        ("refusal", "refusal"),
+    ],
 )
 def test_claude_judge_bad_answers_counted_not_raised(
     anthropic_server: AnthropicMockServer, mode: str, failure: str
@@ -121,7 +130,9 @@ def test_claude_judge_bad_then_good_answer_recovers(
     """One malformed answer followed by a good one scores normally."""
     anthropic_server.script("malformed")
 
-    scores = _judge(parse_retries=1).raw_scores(ScoringPairs(["e"], [ENERGY], [ON_TOPIC]))
+    scores = _judge(parse_retries=1).raw_scores(
+        ScoringPairs(["e"], [ENERGY], [ON_TOPIC])
+    )
 
     np.testing.assert_array_equal(scores, [10.0])
 
@@ -140,7 +151,9 @@ def test_claude_judge_rate_limit_is_retryable_with_retry_after(
     assert len(anthropic_server.requests) == 1  # the SDK did not retry on its own
 
 
-def test_claude_judge_overload_is_retryable(anthropic_server: AnthropicMockServer) -> None:
+def test_claude_judge_overload_is_retryable(
+    anthropic_server: AnthropicMockServer,
+) -> None:
     """A 529 overloaded raises a retryable error."""
     anthropic_server.script("overloaded")
 
@@ -163,7 +176,9 @@ def test_claude_judge_overload_inside_stream_is_retryable(
     assert anthropic_server.requests[-1]["body"]["stream"] is True
 
 
-def test_claude_judge_streamed_tool_use_verdict(anthropic_server: AnthropicMockServer) -> None:
+def test_claude_judge_streamed_tool_use_verdict(
+    anthropic_server: AnthropicMockServer,
+) -> None:
     """A verdict streamed as input_json_delta events is assembled and parsed."""
     verdict = judge_texts(_judge(stream=True), ENERGY, [ON_TOPIC]).verdicts[0]
 
@@ -173,7 +188,10 @@ def test_claude_judge_streamed_tool_use_verdict(anthropic_server: AnthropicMockS
 
 @pytest.mark.parametrize(
     ("mode", "kind", "status"),
-    [("unauthorized", "authentication", 401), ("invalid_request", "invalid_request", 400)],
+    [
+        ("unauthorized", "authentication", 401),
+        ("invalid_request", "invalid_request", 400),
+    ],
 )
 def test_claude_judge_auth_and_invalid_request_not_retryable(
     anthropic_server: AnthropicMockServer, mode: str, kind: str, status: int
@@ -198,7 +216,9 @@ def test_claude_judge_wrong_key_rejected(
         judge_texts(_judge(), ENERGY, [ON_TOPIC])
 
 
-def test_claude_judge_timeout_is_retryable(anthropic_server: AnthropicMockServer) -> None:
+def test_claude_judge_timeout_is_retryable(
+    anthropic_server: AnthropicMockServer,
+) -> None:
     """A response slower than the timeout raises a retryable timeout error."""
     anthropic_server.script("slow")
 
@@ -243,12 +263,15 @@ def test_claude_judge_concurrent_batch_keeps_order(
     texts = [ON_TOPIC, OFF_TOPIC] * 6
 
     scores = _judge(max_concurrency=4).raw_scores(
-        ScoringPairs(["e"] * 12, [ENERGY] * 12, texts))
+        ScoringPairs(["e"] * 12, [ENERGY] * 12, texts)
+    )
 
     np.testing.assert_array_equal(scores, [10.0, 0.0] * 6)
 
 
-def test_claude_judge_missing_key_names_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_claude_judge_missing_key_names_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Without a key the judge is not configured, and the error names the variable."""
     monkeypatch.delenv("HEYSH_TEST_CLAUDE_KEY", raising=False)
 
@@ -263,9 +286,13 @@ def test_claude_judge_state_has_names_not_secrets(
     state = _judge(model="claude-haiku-4-5").to_state()
 
     assert state == {
-        "provider": "anthropic", "prompt_version": PROMPT_VERSION,
-        "model": "claude-haiku-4-5", "api_key_env": "ANTHROPIC_API_KEY",
-        "base_url_env": "ANTHROPIC_BASE_URL", "timeout_s": 60.0, "stream": False,
+        "provider": "anthropic",
+        "prompt_version": PROMPT_VERSION,
+        "model": "claude-haiku-4-5",
+        "api_key_env": "ANTHROPIC_API_KEY",
+        "base_url_env": "ANTHROPIC_BASE_URL",
+        "timeout_s": 60.0,
+        "stream": False,
         "max_document_chars": 12_000,
     }
     assert API_KEY not in repr(state)

@@ -51,11 +51,17 @@ def test_classify_http_error_cases(
     status: int, error_type: str | None, expected: tuple[str, bool]
 ) -> None:
     """Each status and error type maps to the right kind and retryability."""
-    err = classify_http_error(status_code=status, error_type=error_type, message="m",
-                              headers={"retry-after": "4"})
+    err = classify_http_error(
+        status_code=status,
+        error_type=error_type,
+        message="m",
+        headers={"retry-after": "4"},
+    )
 
     assert (err.kind, err.retryable) == expected
-    assert isinstance(err, LlmRetryableError if expected[1] else LlmRequestRejectedError)
+    assert isinstance(
+        err, LlmRetryableError if expected[1] else LlmRequestRejectedError
+    )
     if expected[1]:
         assert err.retry_after_s == 4.0
 
@@ -83,11 +89,17 @@ def test_retry_policy_backoff_capped() -> None:
 
     assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0
     assert delays[2] <= 3.0 and delays[3] <= 3.0
-    assert policy.delay_for(1, LlmRetryableError("x", kind="rate_limited",
-                                                 retry_after_s=90)) == 3.0
+    assert (
+        policy.delay_for(
+            1, LlmRetryableError("x", kind="rate_limited", retry_after_s=90)
+        )
+        == 3.0
+    )
 
 
-def test_configured_llm_client_prefers_anthropic(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configured_llm_client_prefers_anthropic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """With both keys set, the Anthropic client is configured."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", "a")
     monkeypatch.setenv("OPENAI_API_KEY", "o")
@@ -98,7 +110,9 @@ def test_configured_llm_client_prefers_anthropic(monkeypatch: pytest.MonkeyPatch
     assert client.model == "claude-haiku-4-5"
 
 
-def test_configured_llm_client_openai_then_none(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configured_llm_client_openai_then_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An OpenAI key alone gives the OpenAI client; no key gives None."""
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("HEYSH_ANTHROPIC_API_KEY", raising=False)

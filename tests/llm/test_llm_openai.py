@@ -22,8 +22,11 @@ OFF_TOPIC = "The choir sang Bach in the cathedral on Sunday evening."
 
 
 def _judge(**kwargs: object) -> OpenAIJudge:
-    params: dict[str, object] = {"client_retries": 0, "max_concurrency": 1,
-                                 "model": "gpt-5.4-mini"}
+    params: dict[str, object] = {
+        "client_retries": 0,
+        "max_concurrency": 1,
+        "model": "gpt-5.4-mini",
+    }
     params.update(kwargs)
     return OpenAIJudge(**params)  # type: ignore[arg-type]
 
@@ -35,7 +38,8 @@ def test_openai_judge_json_schema_verdict(openai_server: OpenAIMockServer) -> No
     assert [v.score for v in result.verdicts] == [10.0, 0.0]
     verdict = result.verdicts[0]
     assert verdict.cost_usd == pytest.approx(
-        (verdict.tokens_in * 0.75 + verdict.tokens_out * 4.50) / 1e6)
+        (verdict.tokens_in * 0.75 + verdict.tokens_out * 4.50) / 1e6
+    )
     body = openai_server.requests[-1]["body"]
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["strict"] is True
@@ -48,9 +52,11 @@ def test_openai_judge_json_object_mode_for_plain_servers(
     openai_server: OpenAIMockServer,
 ) -> None:
     """json_object mode puts the schema in the system prompt (which says JSON)."""
-    verdict = judge_texts(_judge(response_format="json_object",
-                                 token_limit_param="max_tokens"),
-                          ENERGY, [ON_TOPIC]).verdicts[0]
+    verdict = judge_texts(
+        _judge(response_format="json_object", token_limit_param="max_tokens"),
+        ENERGY,
+        [ON_TOPIC],
+    ).verdicts[0]
 
     body = openai_server.requests[-1]["body"]
     assert verdict.score == 10.0
@@ -70,7 +76,9 @@ def test_openai_judge_unpriced_self_hosted_model_costs_nan(
 
 
 @pytest.mark.parametrize("mode", ["prose_json", "code_fence"])
-def test_openai_judge_wrapped_json_parsed(openai_server: OpenAIMockServer, mode: str) -> None:
+def test_openai_judge_wrapped_json_parsed(
+    openai_server: OpenAIMockServer, mode: str
+) -> None:
     """Prose-wrapped and fenced JSON answers are read."""
     openai_server.script(mode)
 
@@ -81,8 +89,12 @@ def test_openai_judge_wrapped_json_parsed(openai_server: OpenAIMockServer, mode:
 
 @pytest.mark.parametrize(
     ("mode", "failure"),
-    [("malformed", "no_json"), ("missing_score", "missing_score"),
-     ("out_of_range", "score_out_of_range"), ("refusal", "refusal")],
+    [
+        ("malformed", "no_json"),
+        ("missing_score", "missing_score"),
+        ("out_of_range", "score_out_of_range"),
+        ("refusal", "refusal"),
+    ],
 )
 def test_openai_judge_bad_answers_counted(
     openai_server: OpenAIMockServer, mode: str, failure: str
@@ -90,7 +102,9 @@ def test_openai_judge_bad_answers_counted(
     """Malformed, incomplete, out-of-range and refused answers are named failures."""
     openai_server.script(mode)
 
-    batch = _judge(parse_retries=0).judge_pairs(ScoringPairs(["e"], [ENERGY], [ON_TOPIC]))
+    batch = _judge(parse_retries=0).judge_pairs(
+        ScoringPairs(["e"], [ENERGY], [ON_TOPIC])
+    )
 
     assert math.isnan(batch.verdicts[0].score)
     assert batch.failures == {failure: 1}
@@ -98,8 +112,11 @@ def test_openai_judge_bad_answers_counted(
 
 @pytest.mark.parametrize(
     ("mode", "kind", "retry_after"),
-    [("rate_limited", "rate_limited", 2.0), ("overloaded", "overloaded", None),
-     ("server_error", "server_error", None)],
+    [
+        ("rate_limited", "rate_limited", 2.0),
+        ("overloaded", "overloaded", None),
+        ("server_error", "server_error", None),
+    ],
 )
 def test_openai_judge_transient_errors_retryable(
     openai_server: OpenAIMockServer, mode: str, kind: str, retry_after: float | None
@@ -116,8 +133,11 @@ def test_openai_judge_transient_errors_retryable(
 
 @pytest.mark.parametrize(
     ("mode", "kind"),
-    [("unauthorized", "authentication"), ("invalid_request", "invalid_request"),
-     ("quota", "insufficient_quota")],
+    [
+        ("unauthorized", "authentication"),
+        ("invalid_request", "invalid_request"),
+        ("quota", "insufficient_quota"),
+    ],
 )
 def test_openai_judge_permanent_errors_not_retryable(
     openai_server: OpenAIMockServer, mode: str, kind: str
@@ -147,10 +167,14 @@ def test_openai_judge_state_round_trip(openai_server: OpenAIMockServer) -> None:
 
     assert state["provider"] == "openai" and state["prompt_version"] == PROMPT_VERSION
     assert (state["api_key_env"], state["base_url_env"]) == (
-        "OPENAI_API_KEY", "OPENAI_BASE_URL")
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+    )
     assert API_KEY not in repr(state)
     assert restored.raw_scores(ScoringPairs(["e"], [ENERGY], [ON_TOPIC]))[0] == 10.0
-    assert openai_server.requests[-1]["body"]["response_format"] == {"type": "json_object"}
+    assert openai_server.requests[-1]["body"]["response_format"] == {
+        "type": "json_object"
+    }
 
 
 def test_openai_judge_from_state_rejects_other_provider(
@@ -165,11 +189,20 @@ def test_openai_judge_from_state_rejects_other_provider(
 
 def test_is_strict_compatible_nested() -> None:
     """Strict mode needs every nested object closed and fully required."""
-    closed = {"type": "object", "properties": {"a": {"type": "string"}},
-              "required": ["a"], "additionalProperties": False}
-    nested_open = {"type": "object", "properties": {"items": {
-        "type": "array", "items": {"type": "object", "properties": {}}}},
-        "required": ["items"], "additionalProperties": False}
+    closed = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}},
+        "required": ["a"],
+        "additionalProperties": False,
+    }
+    nested_open = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {}}}
+        },
+        "required": ["items"],
+        "additionalProperties": False,
+    }
 
     assert is_strict_compatible(closed) is True
     assert is_strict_compatible(nested_open) is False

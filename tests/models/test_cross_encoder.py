@@ -17,8 +17,15 @@ from heysh.models.pyfunc import load_scorer, save_scorer
 from tests.models.conftest import LabelledPairs, read_label_collection
 
 # Small enough for seconds on two CPU cores: 16 short pairs, 12 steps of 8.
-TINY = {"epochs": 6, "batch_size": 8, "max_length": 48, "learning_rate": 2e-4,
-        "max_windows": 3, "max_words": 40, "overlap_words": 8}
+TINY = {
+    "epochs": 6,
+    "batch_size": 8,
+    "max_length": 48,
+    "learning_rate": 2e-4,
+    "max_windows": 3,
+    "max_words": 40,
+    "overlap_words": 8,
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +97,11 @@ def test_cross_encoder_state_round_trip_same_scores(
     """Weights and settings saved by to_state give identical scores on reload."""
     restored = CrossEncoderScorer.from_state(fitted.to_state(), device="cpu")
 
-    np.testing.assert_allclose(restored.raw_scores(tiny_fit.pairs),
-                               fitted.raw_scores(tiny_fit.pairs), atol=1e-5)
+    np.testing.assert_allclose(
+        restored.raw_scores(tiny_fit.pairs),
+        fitted.raw_scores(tiny_fit.pairs),
+        atol=1e-5,
+    )
     assert restored.params == fitted.params
 
 
@@ -100,9 +110,16 @@ def test_cross_encoder_calibrated_pyfunc_round_trip(
 ) -> None:
     """Built by the factory, cross-fitted, saved and loaded, it scores the same."""
     pairs, labels = tiny_fit.pairs, tiny_fit.labels
-    scorer = build_scorer("cross-encoder", cv_folds=2, epochs=1, batch_size=8,
-                          max_pairs=16, learning_rate=1e-4, max_length=48,
-                          device="cpu")
+    scorer = build_scorer(
+        "cross-encoder",
+        cv_folds=2,
+        epochs=1,
+        batch_size=8,
+        max_pairs=16,
+        learning_rate=1e-4,
+        max_length=48,
+        device="cpu",
+    )
     scorer.fit(pairs, labels)
 
     save_scorer(scorer, tmp_path / "ce")
@@ -122,8 +139,9 @@ def test_cross_encoder_unfitted_raises() -> None:
 def test_cross_encoder_one_class_refused() -> None:
     """A fit split with only one label is refused before any training."""
     with pytest.raises(ModelError, match="needs both labels"):
-        CrossEncoderScorer().fit(ScoringPairs(["d"] * 2, ["x"] * 2, ["a", "b"]),
-                                 np.array([1, 1]))
+        CrossEncoderScorer().fit(
+            ScoringPairs(["d"] * 2, ["x"] * 2, ["a", "b"]), np.array([1, 1])
+        )
 
 
 def test_cross_encoder_bad_parameters_refused() -> None:

@@ -12,7 +12,11 @@ import pytest
 from heysh.errors import ModelError
 from heysh.models._exported_encoders import calibration_windows, export_model
 from heysh.models.embedding_cache import EmbeddingCache
-from heysh.models.embeddings import DEFAULT_MODEL_ID, SentenceEncoder, default_model_path
+from heysh.models.embeddings import (
+    DEFAULT_MODEL_ID,
+    SentenceEncoder,
+    default_model_path,
+)
 from heysh.models.fast_encoder import FastSentenceEncoder
 from tests.models.conftest import DATASETS
 
@@ -35,14 +39,19 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def calibration() -> list[str]:
     """Calibration texts from collections the checked documents are not from."""
-    return _read("reuters21578", 60, 50) + _read("cisi", 40, 30) + _read("swefaq", 40, 5)
+    return (
+        _read("reuters21578", 60, 50) + _read("cisi", 40, 30) + _read("swefaq", 40, 5)
+    )
 
 
 @pytest.fixture(scope="module")
 def real_documents() -> list[str]:
     """Long BBC articles, short AG News items and Swedish SIB-200 sentences."""
-    return (_read("bbc-news", 12, 150) + _read("ag-news", 12, 500, offset=7)
-            + _read("sib200-swedish", 12, 70))
+    return (
+        _read("bbc-news", 12, 150)
+        + _read("ag-news", 12, 500, offset=7)
+        + _read("sib200-swedish", 12, 70)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +62,20 @@ def expected(encoder: SentenceEncoder, real_documents: list[str]) -> np.ndarray:
 
 @pytest.mark.parametrize("backend", ["openvino-int8", "onnx-int8", "openvino-bf16"])
 def test_fast_encoder_within_cosine_099_of_fp32_on_real_documents(
-    backend: str, export_dir: Path, calibration: list[str],
-    real_documents: list[str], expected: np.ndarray,
+    backend: str,
+    export_dir: Path,
+    calibration: list[str],
+    real_documents: list[str],
+    expected: np.ndarray,
 ) -> None:
     """Every real document's fast embedding is within 0.99 cosine of fp32."""
-    fast = FastSentenceEncoder(backend=backend, export_dir=export_dir, threads=1,
-                               allow_spinning=False, calibration_texts=calibration)
+    fast = FastSentenceEncoder(
+        backend=backend,
+        export_dir=export_dir,
+        threads=1,
+        allow_spinning=False,
+        calibration_texts=calibration,
+    )
 
     actual = fast.encode(real_documents)
 
@@ -82,12 +99,16 @@ def test_fast_encoder_keeps_the_encode_contract(export_dir: Path) -> None:
     assert fast.counters.computed_texts == 2
 
 
-def test_fast_encoder_disk_cache_keyed_by_backend(export_dir: Path, tmp_path: Path) -> None:
+def test_fast_encoder_disk_cache_keyed_by_backend(
+    export_dir: Path, tmp_path: Path
+) -> None:
     """A second encoder reads vectors from the disk cache under its own model id."""
     cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
     first = FastSentenceEncoder(backend="onnx-int8", export_dir=export_dir, cache=cache)
     vectors = first.encode(["Swifts nest under roof tiles."])
-    second = FastSentenceEncoder(backend="onnx-int8", export_dir=export_dir, cache=cache)
+    second = FastSentenceEncoder(
+        backend="onnx-int8", export_dir=export_dir, cache=cache
+    )
 
     again = second.encode(["Swifts nest under roof tiles."])
 
@@ -101,8 +122,9 @@ def test_export_model_reuses_cached_files(export_dir: Path) -> None:
     path, check = export_model(default_model_path(), export_dir, variant="onnx-int8")
     modified = path.stat().st_mtime_ns
 
-    again, check_again = export_model(default_model_path(), export_dir,
-                                      variant="onnx-int8")
+    again, check_again = export_model(
+        default_model_path(), export_dir, variant="onnx-int8"
+    )
 
     assert (again, again.stat().st_mtime_ns) == (path, modified)
     assert check_again == check and check["variant"] == "onnx-int8"
@@ -112,8 +134,9 @@ def test_fast_encoder_below_floor_falls_back(
     export_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An export under the cosine floor is refused for the next safer one."""
-    strict = FastSentenceEncoder(backend="onnx-int8", export_dir=export_dir, threads=1,
-                                 min_cosine=0.9999)
+    strict = FastSentenceEncoder(
+        backend="onnx-int8", export_dir=export_dir, threads=1, min_cosine=0.9999
+    )
 
     with caplog.at_level(logging.WARNING, logger="heysh.models.fast_encoder"):
         out = strict.encode(["Oil prices rose."])

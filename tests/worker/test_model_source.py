@@ -30,7 +30,7 @@ from mlflow.pyfunc import PythonModel
 class ConstantModel(PythonModel):
     """Scores every pair with the configured constant."""
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         score = float(context.model_config["score"])
         return pd.DataFrame({"score": [score] * len(model_input)})
 
@@ -131,9 +131,6 @@ def test_default_model_ranks_business_news_above_other_sections(encoder: Any) ->
 
 
 @pytest.mark.integration
-@pytest.mark.filterwarnings(
-    "ignore:.*Add type hints to the `predict` method:UserWarning"
-)
 def test_model_source_follows_moved_alias_without_restart(
     tmp_path: Path, encoder: Any
 ) -> None:

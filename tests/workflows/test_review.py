@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from heysh.client import document_id_for, list_pending
+from heysh.client import document_id_for, list_pending, review_history
 from heysh.documents import normalise_text
 from heysh.errors import ConfigError, DocumentError, PermissionDeniedError
 from heysh.models.base import ScoringPairs
@@ -217,6 +217,22 @@ def test_review_decision_by_wrong_actor_is_refused_and_not_recorded(
     assert stack.stores.archive.retrieve(domain, submitted.doc_id)[0] == body
     with pytest.raises(PermissionDeniedError, match="not waiting for a controller"):
         stack.decide(domain, submitted.doc_id, "ann", True)
+    trail = stack.run(review_history(stack.client, domain, submitted.doc_id))
+    assert [(e.kind, e.name, e.detail) for e in trail if e.kind != "activity"] == [
+        ("started", "", ""),
+        ("update", "vote", "uma: reject"),
+        ("update", "decide", "ada: reject"),
+        ("completed", "", ""),
+    ]
+    assert Counter(e.name for e in trail if e.kind == "activity") == {
+        "store_document_metadata": 1,
+        "assess_document_relevance": 1,
+        "get_next_controller": 1,
+        "record_review_vote": 1,
+        "record_review_decision": 1,
+        "archive_rejected_document": 1,
+        "notify_stakeholders": 2,
+    }
     save_history(stack, domain, submitted.doc_id, "gray_zone_refusals_votes_admin")
 
 
