@@ -143,7 +143,7 @@ async def connect_client(settings: Settings, *, runtime: Any = None) -> Client:
     except RuntimeError as err:
         raise ConfigError(
             f"cannot reach Temporal at {settings.temporal_address} (namespace "
-            f"{settings.temporal_namespace}): {err}; start it (heysh up) or set "
+            f"{settings.temporal_namespace}): {err}; start it (heysh stack up) or set "
             "HEYSH_TEMPORAL_ADDRESS"
         ) from err
 

@@ -18,5 +18,17 @@ echo "test: ruff and mypy" >&2
 .venv/bin/ruff check heysh tests benchmarks
 .venv/bin/mypy heysh/domain heysh/documents heysh/evaluation
 
+if [ "$#" -eq 0 ]; then
+  # The review workflow with the storage worker on the real servers, chosen by
+  # configuration alone: a fresh PostgreSQL database and Weaviate collection so
+  # nothing from an earlier run is seen.
+  echo "test: review workflow on PostgreSQL, Neo4j and Weaviate" >&2
+  run_id="$(date +%s)"
+  HEYSH_METADATA_URL="$(scripts/servers/postgres.sh new-database "heysh_review_${run_id}")" \
+  HEYSH_GRAPH_URL="$HEYSH_TEST_NEO4J_URL" \
+  HEYSH_VECTOR_URL="${HEYSH_TEST_WEAVIATE_URL}&collection=HeyshReview${run_id}" \
+    .venv/bin/python -m pytest -q tests/workflows/test_review.py
+fi
+
 echo "test: pytest" >&2
 .venv/bin/python -m pytest "$@"

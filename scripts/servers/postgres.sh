@@ -122,11 +122,22 @@ stop() {
     stop_by_pid "$PID_FILE" postgres 60
 }
 
+# new_database NAME: create an empty database and print its URL (for a test
+# run that must not see data left by earlier runs).
+new_database() {
+    local name="$1"
+    [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "database name '$name' must be lower-case letters, digits and _"
+    as_server_user "$(pg_bin)/psql" -h "$PG_HOST" -p "$PG_PORT" -U postgres -q \
+        -c "CREATE DATABASE $name" >/dev/null
+    echo "postgresql+psycopg://postgres@$PG_HOST:$PG_PORT/$name"
+}
+
 case "${1:-start}" in
     start) start ;;
+    new-database) new_database "${2:?usage: $0 new-database NAME}" ;;
     stop) stop ;;
     restart) stop; start ;;
     status) pid_alive "$PID_FILE" && echo running || { echo stopped; exit 1; } ;;
     url) pg_url ;;
-    *) die "usage: $0 {start|stop|restart|status|url}" ;;
+    *) die "usage: $0 {start|stop|restart|status|url|new-database NAME}" ;;
 esac
