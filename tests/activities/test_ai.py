@@ -195,7 +195,12 @@ def test_agent_task_without_llm_module_is_non_retryable(
     stores: Stores, model: CountingModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without heysh.ai.agent the agent activity fails at once, naming the cause."""
+    import heysh.ai
+
+    # Hide the module both ways: a package attribute left by an earlier import
+    # (doctest collection imports every module) would bypass sys.modules.
     monkeypatch.setitem(sys.modules, "heysh.ai.agent", None)
+    monkeypatch.delattr(heysh.ai, "agent", raising=False)
     activities = make_activities(stores, model, llm_factory=lambda name: object())
     request = c.AgentTaskInput(prompt="Classify", input={"x": 1}, output_schema={})
 
