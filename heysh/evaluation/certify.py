@@ -221,6 +221,11 @@ _TESTED = {"approve": "auto-approved", "reject": "relevant"}
 _ERRORS = {"approve": "not relevant", "reject": "auto-rejected"}
 
 
+# Calibrated scores put 50% relevance at 5.0: the tuner of the evaluation job
+# never auto-approves below it nor auto-rejects at or above it.
+DECISION_LINE = 5.0
+
+
 @dataclass(frozen=True)
 class SideEvidence:
     """The whole fixed-sequence test of one side, before a threshold is chosen.
@@ -238,6 +243,8 @@ class SideEvidence:
         confidence: Per-side confidence.
         n_calibration: Calibration documents of every class.
         scope: ``"per-domain"`` or ``"pooled"``.
+        decision_line: When set, only approve thresholds at or above it and
+            reject thresholds below it are usable (see :attr:`usable`).
     """
 
     side: Side
@@ -252,13 +259,29 @@ class SideEvidence:
     confidence: float
     n_calibration: int
     scope: str
+    decision_line: float | None = None
+
+    @property
+    def usable(self) -> BoolArray:
+        """Certified thresholds on the right side of ``decision_line``, if set.
+
+        A certified subset stays certified, so dropping thresholds keeps the
+        guarantee. Without this, data the model separates perfectly certifies
+        every threshold alike and the most automating one (approve at 0.1)
+        would auto-approve documents the model itself calls unlikely relevant.
+        """
+        if self.decision_line is None:
+            return self.certified
+        if self.side == "approve":
+            return self.certified & (self.grid >= self.decision_line)
+        return self.certified & (self.grid < self.decision_line)
 
     def best_index(self) -> int | None:
-        """Return the certified threshold with the most automation, if any.
+        """Return the usable certified threshold with the most automation, if any.
 
-        The lowest certified approve threshold, or the highest reject one.
+        The lowest usable approve threshold, or the highest usable reject one.
         """
-        passed = np.flatnonzero(self.certified)
+        passed = np.flatnonzero(self.usable)
         if passed.size == 0:
             return None
         return int(passed[0] if self.side == "approve" else passed[-1])

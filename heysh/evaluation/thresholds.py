@@ -12,6 +12,7 @@ guarantee on all domains' calibration data together, labelled ``pooled``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Mapping
@@ -270,8 +271,8 @@ def _choose_pair(
 
     grid = approve.grid
     classes = sort_classes(scores, labels, allow_empty=True)
-    approve_idx = np.flatnonzero(approve.certified)
-    reject_idx = np.flatnonzero(reject.certified)
+    approve_idx = np.flatnonzero(approve.usable)
+    reject_idx = np.flatnonzero(reject.usable)
     approved, _ = count_at_or_above(classes, grid[approve_idx])
     rejected, _ = count_at_or_below(classes, grid[reject_idx])
     # Append "side off" as +inf (approve) and -inf (reject), deciding nothing.
@@ -410,6 +411,7 @@ def _evidence(
     start_labels: npt.ArrayLike | None,
     start_rule: StartRule,
     scope: str,
+    decision_line: float | None = None,
 ) -> tuple[SideEvidence, SideEvidence]:
     approve = approve_side_evidence(
         scores,
@@ -430,6 +432,9 @@ def _evidence(
         confidence=confidence,
         scope=scope,
     )
+    if decision_line is not None:
+        approve = dataclasses.replace(approve, decision_line=decision_line)
+        reject = dataclasses.replace(reject, decision_line=decision_line)
     return approve, reject
 
 
@@ -525,6 +530,7 @@ def tune_domains(
     delta_split: int = 1,
     relevance_threshold: float | None = None,
     start_rule: StartRule = "zero-error",
+    decision_line: float | None = None,
 ) -> dict[str, ThresholdChoice]:
     """Tune every domain, certifying a side on pooled data where it must.
 
@@ -544,6 +550,9 @@ def tune_domains(
         relevance_threshold: Preferred relevance line, as in
             :func:`tune_thresholds`.
         start_rule: As in :func:`tune_thresholds`.
+        decision_line: When set (the evaluation job uses
+            :data:`~heysh.evaluation.certify.DECISION_LINE`, 5.0), approve only at
+            or above it and reject only below it.
 
     Returns:
         Domain id -> its choice.
@@ -574,6 +583,7 @@ def tune_domains(
             start_labels=fit_labels,
             start_rule=start_rule,
             scope="per-domain",
+            decision_line=decision_line,
         )
         needs_pool = approve.best_index() is None or reject.best_index() is None
         if needs_pool and len(arrays) > 1:
@@ -588,6 +598,7 @@ def tune_domains(
                     start_labels=np.concatenate([p[3] for p in arrays.values()]),
                     start_rule=start_rule,
                     scope="pooled",
+                    decision_line=decision_line,
                 )
             if approve.best_index() is None and pooled[0].best_index() is not None:
                 approve = pooled[0]

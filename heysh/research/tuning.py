@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from heysh.data.corpus import LabelledCorpus
+from heysh.evaluation.certify import DECISION_LINE
 from heysh.evaluation.metrics import (
     brier_score,
     expected_calibration_error,
@@ -108,8 +109,15 @@ def tune_model(
             for name in ("calibration", "fit")
             for array in (split_scores[name][masks[name]], labels[name][masks[name]])
         )
+    # Never auto-approve a document the model calls more likely irrelevant
+    # (calibrated score below 5), nor auto-reject one it calls more likely
+    # relevant, even when the calibration data would certify it.
     choices = tune_domains(
-        per_domain, targets=targets, grid=grid, delta_split=delta_split
+        per_domain,
+        targets=targets,
+        grid=grid,
+        delta_split=delta_split,
+        decision_line=DECISION_LINE,
     )
 
     domains = {}

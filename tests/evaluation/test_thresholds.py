@@ -418,3 +418,19 @@ def test_realised_rates_accepts_choices_and_pairs() -> None:
     assert from_pair.frr == 0.5
     assert from_pair.rejected_relevant_share == 1.0
     assert from_pair.human_workload == 0
+
+
+def test_tune_domains_decision_line_keeps_approve_above_and_reject_below() -> None:
+    """On perfectly separated scores the line stops approve at 0.1 / reject at 9.9."""
+    rng = np.random.default_rng(7)
+    labels = (rng.random(400) < 0.5).astype(int)
+    scores = np.where(labels == 1, 10.0, 0.0)
+    parts = {"d": (scores, labels, scores, labels)}
+
+    free = tune_domains(parts, grid=threshold_grid(0.1))["d"]
+    lined = tune_domains(parts, grid=threshold_grid(0.1), decision_line=5.0)["d"]
+
+    assert free.approve_threshold is not None and free.approve_threshold < 5.0
+    assert lined.approve_threshold == 5.0
+    assert lined.reject_threshold == pytest.approx(4.9)
+    assert lined.reject_threshold < lined.relevance_threshold <= lined.approve_threshold
