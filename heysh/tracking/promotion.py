@@ -88,6 +88,16 @@ def promote_challenger(
 
     asr = challenger.tags.get("attack_success_rate")
     report.attack_success_rate = float(asr) if asr not in (None, "") else None
+    if report.attack_success_rate is None and _is_llm_judge(challenger):
+        # Fail closed: a judge whose resistance to prompt injection was never
+        # measured is treated as one that failed the measurement.
+        report.reason = (
+            f"challenger v{challenger.version} is an LLM judge "
+            f"({challenger.tags.get('model_kind')}) with no measured attack "
+            "success rate; measure it on the adversarial set "
+            "(heysh.models.judge_attacks) and tag the version before promoting"
+        )
+        return _finish(report, challenger, dry_run, artifact_root)
     if report.attack_success_rate is not None and (
         report.attack_success_rate > attack_success_ceiling
     ):
@@ -139,6 +149,11 @@ def promote_challenger(
         + ("" if report.promoted else "; the interval must lie above zero")
     )
     return _finish(report, challenger, dry_run, artifact_root)
+
+
+def _is_llm_judge(version: RegisteredVersion) -> bool:
+    """Whether the version's model kind is an LLM judge (``*-judge``)."""
+    return version.tags.get("model_kind", "").endswith("-judge")
 
 
 def _finish(

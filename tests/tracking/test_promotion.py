@@ -77,3 +77,21 @@ def test_promote_refuses_judge_above_attack_ceiling(
     assert not report.promoted
     assert "attack success rate 0.200" in report.reason
     assert get_version_by_alias("heysh-relevance", "production") is None
+
+
+def test_promote_refuses_judge_without_measured_attack_rate(
+    heysh_env: Settings, tmp_path
+) -> None:
+    """A judge with no measured attack success rate is refused (fails closed)."""
+    version = _evaluate(heysh_env, "embedding-similarity", tmp_path, "judge")
+    MlflowClient().set_model_version_tag(
+        "heysh-relevance", version, "model_kind", "claude-judge"
+    )
+
+    report = promote_challenger(
+        "heysh-relevance", artifact_root=heysh_env.artifact_root
+    )
+
+    assert not report.promoted
+    assert "no measured attack success rate" in report.reason
+    assert get_version_by_alias("heysh-relevance", "production") is None
