@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from heysh.errors import ConfigError
+
 
 def register(subparsers: Any) -> None:
     """Add the research commands to the ``heysh`` parser."""
@@ -155,6 +157,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         spec = build_experiment(raw)
 
     output = args.output or default_output_dir(settings.home, spec.data)
+    if output.exists() and not output.is_dir():
+        raise ConfigError(f"--output {output} is a file; name a folder")
     result = run_evaluation(
         spec,
         settings,
@@ -200,17 +204,13 @@ def run_promote(args: argparse.Namespace) -> int:
 
 
 def run_pipeline_command(args: argparse.Namespace) -> int:
-    import yaml
 
     from heysh.config import load_settings
     from heysh.research.pipeline import load_pipeline, run_pipeline
 
     settings = load_settings()
-    overrides = {}
-    for item in args.parameter:
-        name, _, value = item.partition("=")
-        overrides[name] = yaml.safe_load(value)
     pipeline = load_pipeline(args.file)
+    overrides = parse_parameters(args.parameter, pipeline)
     output = args.output or settings.home / "pipelines" / (
         f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     )
@@ -218,6 +218,33 @@ def run_pipeline_command(args: argparse.Namespace) -> int:
     for step in result.steps:
         sys.stdout.write(f"{step.status:8} {step.name}: {step.output_notebook}\n")
     return 0
+
+
+def parse_parameters(items: list[str], pipeline: Any) -> dict[str, Any]:
+    """Parse ``-p NAME=VALUE`` overrides; refuse a missing ``=`` or unknown name.
+
+    Raises:
+        ConfigError: naming the item and the parameters the notebooks declare.
+    """
+    import yaml
+
+    from heysh.research.pipeline import declared_parameters
+
+    declared = set().union(*(declared_parameters(s.notebook) for s in pipeline.steps))
+    overrides = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise ConfigError(
+                f"-p {item!r} must be NAME=VALUE, e.g. -p max_documents=200"
+            )
+        if name not in declared:
+            raise ConfigError(
+                f"-p {name}: no notebook of pipeline {pipeline.name!r} declares it; "
+                f"they declare {', '.join(sorted(declared))}"
+            )
+        overrides[name] = yaml.safe_load(value)
+    return overrides
 
 
 def run_mlflow_ui(args: argparse.Namespace) -> int:

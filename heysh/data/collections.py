@@ -76,6 +76,7 @@ def load_collection(
     documents, domain_records, judgments = _read_collection_files(path)
 
     doc_ids = [str(record["id"]) for record in documents]
+    _check_text_fields(documents, path)
     cleaned = clean_texts(
         doc_ids,
         [model_text(record.get("title"), record["text"]) for record in documents],
@@ -176,6 +177,19 @@ def _read_collection_files(
     if not domains:
         raise DataError(f"{path / 'domains.jsonl'} holds no domains; add at least one")
     return documents, domains, judgments
+
+
+def _check_text_fields(documents: list[dict[str, Any]], path: Path) -> None:
+    """Refuse a document whose text or title is not a string (or null title)."""
+    for record in documents:
+        text, title = record.get("text"), record.get("title")
+        if not isinstance(text, str) or not (title is None or isinstance(title, str)):
+            raise DataError(
+                f"{path / 'documents.jsonl'}: document {record.get('id')!r} has "
+                f"text of type {type(text).__name__} and title of type "
+                f"{type(title).__name__}; text must be a string (empty is allowed) "
+                "and title a string or null"
+            )
 
 
 def _reject_duplicates(values: list[str], what: str, path: Path) -> None:

@@ -125,6 +125,11 @@ def load_experiment(path: Path, **overrides: Any) -> ExperimentSpec:
         raise ConfigError(
             f"cannot read experiment file {path}: {err.strerror}"
         ) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"experiment file {path} is not UTF-8 text (byte {err.start}); save it "
+            "as UTF-8 YAML"
+        ) from None
     except yaml.YAMLError as err:
         raise ConfigError(f"experiment file {path} is not valid YAML: {err}") from None
     if not isinstance(raw, dict):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from heysh.constants import CHALLENGER_ALIAS, PRODUCTION_ALIAS
-from heysh.errors import RegistryError
+from heysh.errors import ConfigError, RegistryError
 from heysh.tracking.gate import PairedComparison, compare_paired
 from heysh.tracking.registry import RegisteredVersion, get_version_by_alias, set_alias
 
@@ -70,6 +70,10 @@ def promote_challenger(
     Raises:
         RegistryError: when there is no challenger to promote.
     """
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(
+            f"confidence ({confidence}) must be between 0 and 1, e.g. 0.95"
+        )
     challenger = get_version_by_alias(model_name, CHALLENGER_ALIAS)
     if challenger is None:
         raise RegistryError(

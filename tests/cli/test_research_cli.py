@@ -83,3 +83,24 @@ def test_help_lists_the_commands() -> None:
     assert run.returncode == 0
     for command in ("evaluate", "promote", "pipeline", "mlflow-ui", "lab"):
         assert command in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        (["max_documents"], "must be NAME=VALUE"),
+        (["max_documentz=3"], "no notebook of pipeline 'evaluation' declares it"),
+    ],
+)
+def test_pipeline_parameters_typos_are_refused(items: list[str], message: str) -> None:
+    """A -p without '=' or naming no declared parameter is an error, not ignored."""
+    from heysh.cli.research import parse_parameters
+    from heysh.errors import ConfigError
+    from heysh.research.pipeline import load_pipeline
+    from tests.research_fixtures import REPO_ROOT
+
+    pipeline = load_pipeline(REPO_ROOT / "pipelines" / "evaluation.yaml")
+
+    with pytest.raises(ConfigError, match=message):
+        parse_parameters(items, pipeline)
+    assert parse_parameters(["max_documents=200"], pipeline) == {"max_documents": 200}

@@ -403,3 +403,19 @@ def test_load_collection_sib200_swedish_descriptions_by_default(collections):
     assert corpus.domains[0].language == "sv"
     assert set(corpus.languages.tolist()) == {"sv"}
     assert _relevant_per_domain(corpus)["sib200-swedish:science-technology"] == 252
+
+
+def test_load_collection_non_string_text_is_a_clear_error(tmp_path: Path) -> None:
+    """A document whose text is null is refused with the document named."""
+    (tmp_path / "documents.jsonl").write_text(
+        '{"id": "c:1", "collection": "c", "lang": "en", "split": null, "title": null, '
+        '"text": null, "labels": ["a"], "flags": [], "source": "x", "meta": {}}\n'
+    )
+    (tmp_path / "domains.jsonl").write_text(
+        '{"domain_id": "c:a", "collection": "c", "name": "a", "description": "A.", '
+        '"lang": "en", "relevance": "labels", "relevant_labels": ["a"], '
+        '"related_labels": [], "stats": {}}\n'
+    )
+
+    with pytest.raises(DataError, match="document 'c:1' has text of type NoneType"):
+        load_collection(tmp_path)
