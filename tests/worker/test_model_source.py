@@ -48,8 +48,13 @@ def register_constant_models(tmp_path: Path, scores: list[float]) -> str:
     code.write_text(CONSTANT_MODEL_CODE)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # An explicit artifact location keeps artifacts out of ./mlruns of the
+    # working directory (the repository, when pytest runs from its root).
+    experiment_id = mlflow.create_experiment(
+        f"model-source-{tmp_path.name}", artifact_location=(tmp_path / "art").as_uri()
+    )
     for score in scores:
-        with mlflow.start_run():
+        with mlflow.start_run(experiment_id=experiment_id):
             mlflow.pyfunc.log_model(
                 name="model",
                 python_model=str(code),
