@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -265,7 +264,8 @@ def run_mlflow_ui(args: argparse.Namespace) -> int:
     ]
     if settings.tracking_uri.startswith("sqlite:"):
         command += ["--default-artifact-root", settings.artifact_root.as_uri()]
-    return subprocess.call(command)
+    # exec, not a child process: stopping this pid stops the server.
+    os.execv(command[0], command)
 
 
 def run_lab(args: argparse.Namespace) -> int:
@@ -277,18 +277,17 @@ def run_lab(args: argparse.Namespace) -> int:
         "MLFLOW_TRACKING_URI": settings.tracking_uri,
         "HEYSH_HOME": str(settings.home.resolve()),
     }
-    return subprocess.call(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "lab",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--no-browser",
-            "notebooks",
-        ],
-        env=env,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--no-browser",
+        "notebooks",
+    ]
+    # exec, not a child process: stopping this pid stops JupyterLab.
+    os.execve(command[0], command, env)
