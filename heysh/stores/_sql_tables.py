@@ -144,3 +144,41 @@ round_robin_claims = sa.Table(
     sa.Column("pool_index", sa.Integer(), nullable=False),
     sa.Column("claimed_at", UtcDateTime(), nullable=False),
 )
+
+# A blind audit of one automatic decision: the controller labels the document
+# without seeing its score or the automatic outcome (issue: feedback loop).
+audits = sa.Table(
+    "audits",
+    metadata,
+    sa.Column("domain_id", sa.String(), primary_key=True),
+    sa.Column("doc_id", sa.String(), primary_key=True),
+    sa.Column("automatic_outcome", sa.String(), nullable=False),
+    sa.Column("score", sa.Float(), nullable=True),
+    sa.Column("model_name", sa.String(), nullable=False),
+    sa.Column("model_version", sa.String(), nullable=False),
+    sa.Column("thresholds", JsonType, nullable=False),
+    sa.Column("controller", sa.String(), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("label_outcome", sa.String(), nullable=True),
+    sa.Column("labelled_by", sa.String(), nullable=True),
+    sa.Column("labelled_at", UtcDateTime(), nullable=True),
+)
+
+# Thresholds an evaluation proposes for a domain, and what an admin did with
+# them: status proposed | applied | rejected | superseded.
+threshold_proposals = sa.Table(
+    "threshold_proposals",
+    metadata,
+    sa.Column("proposal_id", sa.String(), primary_key=True),
+    sa.Column("domain_id", sa.String(), nullable=False, index=True),
+    sa.Column("current", JsonType, nullable=False),
+    sa.Column("proposed", JsonType, nullable=False),
+    sa.Column("evidence", JsonType, nullable=False),
+    sa.Column("evidence_run_id", sa.String(), nullable=False),
+    sa.Column("proposed_by", sa.String(), nullable=False),
+    sa.Column("proposed_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("decided_by", sa.String(), nullable=True),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
+    sa.Column("note", sa.Text(), nullable=False),
+)

@@ -46,7 +46,7 @@ def test_sql_metadata_sqlite_uses_wal_and_creates_parent_folder(sqlite_url, tmp_
             "SELECT version_num FROM heysh_alembic_version"
         ).fetchall()
 
-    assert (mode, version) == ("wal", [("0001",)])
+    assert (mode, version) == ("wal", [("0002",)])
 
 
 def test_sql_metadata_migrated_schema_matches_table_definitions(sqlite_url, tmp_path):
