@@ -428,6 +428,9 @@ def _estimate_total_labels(
     first = zero_error_sample_size(target, confidence)
     totals = np.unique(np.ceil(first * 1.05 ** np.arange(300))).astype(np.int64)
     totals = totals[totals <= MAX_LABELS]
+    if totals.size == 0:
+        # Even error-free data would need more than MAX_LABELS labels.
+        return estimate
     errors = np.ceil(rate[:, None] * totals[None, :]).astype(np.int64)
     tested = np.broadcast_to(totals[None, :], errors.shape)
     passing = passes(errors, tested, target, 1.0 - confidence)

@@ -387,3 +387,16 @@ def test_certificates_control_family_wise_error_in_simulation(
     assert misses["approve"] / trials <= 0.1 + slack
     assert misses["reject"] / trials <= 0.1 + slack
     assert misses["naive approve"] / trials > 0.3
+
+
+def test_certify_approve_side_target_beyond_any_label_budget_is_uncertified() -> None:
+    """A 1e-6 target needs millions of labels: no certificate, no crash."""
+    scores = np.array([9.0] * 40 + [3.0] * 60)
+    labels = np.array([1] * 40 + [0] * 60)
+
+    cert = certify_approve_side(
+        scores, labels, [3.0, 9.0], target=1e-6, confidence=0.95
+    )
+
+    assert cert.threshold is None
+    assert cert.labels_needed is None
