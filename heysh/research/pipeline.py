@@ -202,6 +202,7 @@ def _attach_notebooks(
     configure_tracking(settings.tracking_uri, settings.artifact_root)
     summary_path = result.output_dir / "work" / "summary.json"
     run_id = None
+    created = False
     if summary_path.is_file():
         run_id = (
             json.loads(summary_path.read_text()).get("mlflow", {}).get("parent_run_id")
@@ -216,9 +217,14 @@ def _attach_notebooks(
         ) as run:
             run_id = run.info.run_id
             mlflow.set_tag("pipeline", result.pipeline)
+        created = True
     client = MlflowClient()
     for step in result.steps:
         if step.output_notebook.is_file():
             client.log_artifact(run_id, str(step.output_notebook), "notebooks")
     client.set_tag(run_id, "pipeline_status", "failed" if failed else "ok")
+    if failed and created:
+        # The run is the pipeline's own, so its status is the pipeline's. An
+        # evaluation's run stays FINISHED: the evaluation itself succeeded.
+        client.set_terminated(run_id, status="FAILED")
     return run_id

@@ -84,6 +84,18 @@ def test_failing_cell_is_named_and_the_executed_copy_kept(
         run_pipeline(pipeline, tmp_path / "run", heysh_env)
 
     assert (tmp_path / "run" / "01-tune-thresholds.ipynb").is_file()
+    runs = _pipeline_runs(heysh_env)
+    assert [(r.info.status, r.data.tags["pipeline_status"]) for r in runs] == [
+        ("FAILED", "failed")
+    ]
+
+
+def _pipeline_runs(settings: Settings) -> list:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(settings.tracking_uri)
+    experiment = client.get_experiment_by_name("heysh-pipelines")
+    return client.search_runs([experiment.experiment_id])
 
 
 def test_load_pipeline_rejects_undeclared_step_parameter(tmp_path: Path) -> None:
