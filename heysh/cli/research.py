@@ -264,8 +264,11 @@ def run_mlflow_ui(args: argparse.Namespace) -> int:
     ]
     if settings.tracking_uri.startswith("sqlite:"):
         command += ["--default-artifact-root", settings.artifact_root.as_uri()]
+    # MLflow's job runner (GenAI jobs heysh does not use) starts consumer
+    # processes that outlive the server; without it, one pid is the whole UI.
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     # exec, not a child process: stopping this pid stops the server.
-    os.execv(command[0], command)
+    os.execve(command[0], command, env)
 
 
 def run_lab(args: argparse.Namespace) -> int:

@@ -104,3 +104,74 @@ def test_pipeline_parameters_typos_are_refused(items: list[str], message: str) -
     with pytest.raises(ConfigError, match=message):
         parse_parameters(items, pipeline)
     assert parse_parameters(["max_documents=200"], pipeline) == {"max_documents": 200}
+
+
+def _processes_with_env(marker: str) -> list[int]:
+    """Pids of this user's processes whose environment holds ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_mlflow_ui_answers_and_stopping_its_pid_stops_every_process(
+    tmp_path: Path,
+) -> None:
+    """`heysh mlflow-ui` serves on 127.0.0.1; SIGTERM to its pid leaves nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.temporal_server import free_port
+
+    port = free_port()
+    home = tmp_path / "ui-home"
+    heysh = Path(sys.executable).with_name("heysh")
+    env = {**os.environ, "HEYSH_HOME": str(home), "MLFLOW_TRACKING_URI": ""}
+    process = subprocess.Popen(
+        [str(heysh), "mlflow-ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        status = None
+        deadline = time.monotonic() + 120
+        while status is None and time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    status = response.status
+            except OSError:
+                time.sleep(0.5)
+        started = _processes_with_env(f"HEYSH_HOME={home}")
+        commands = [_command_line(pid) for pid in started]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while _processes_with_env(f"HEYSH_HOME={home}") and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+    assert status == 200
+    assert len(started) >= 2  # the server and its web workers
+    # MLflow's job runner starts consumers that outlive the server; it is off.
+    assert not [c for c in commands if "_job_runner" in c or "huey" in c]
+    assert _processes_with_env(f"HEYSH_HOME={home}") == []
