@@ -251,14 +251,14 @@ def _label_matrices(
 
     docs_by_label: dict[str, list[int]] = {}
     for i, record in enumerate(documents):
-        for label in record.get("labels") or []:
-            docs_by_label.setdefault(str(label), []).append(i)
+        for label in _label_list(record, "labels", "document", "id"):
+            docs_by_label.setdefault(label, []).append(i)
     for k, domain in enumerate(domains):
         if domain["relevance"] != "labels":
             continue
-        for label in domain.get("relevant_labels") or []:
+        for label in _label_list(domain, "relevant_labels", "domain", "domain_id"):
             grades[docs_by_label.get(label, []), k] = 1
-        for label in domain.get("related_labels") or []:
+        for label in _label_list(domain, "related_labels", "domain", "domain_id"):
             related[docs_by_label.get(label, []), k] = True
 
     domain_index = {str(d["domain_id"]): k for k, d in enumerate(domains)}
@@ -279,6 +279,24 @@ def _label_matrices(
             int(judgment["grade"])
         )
     return grades, related
+
+
+def _label_list(record: dict[str, Any], key: str, kind: str, id_key: str) -> list[str]:
+    """The record's labels under ``key`` as strings; absent or null is none.
+
+    Raises:
+        DataError: if the value is not a list (a bare string would otherwise be
+            read one character at a time).
+    """
+    value = record.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DataError(
+            f"{kind} {record.get(id_key)!r} has {key} {value!r}, a "
+            f"{type(value).__name__}; {key} must be a list, e.g. [{value!r}]"
+        )
+    return [str(label) for label in value]
 
 
 def _base_document_mask(

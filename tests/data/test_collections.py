@@ -241,6 +241,18 @@ def test_load_collection_duplicate_document_ids_raises(label_collection, jsonl_w
         load_collection(label_collection)
 
 
+def test_load_collection_string_labels_is_a_clear_error(label_collection, jsonl_writer):
+    """A bare string for labels is refused instead of read per character."""
+    doc = _doc("mini:1", "Goals and a win.")
+    doc["labels"] = "sport"
+    jsonl_writer("mini/documents.jsonl", [doc])
+
+    with pytest.raises(
+        DataError, match=r"document 'mini:1' has labels 'sport', a str; .* \['sport'\]"
+    ):
+        load_collection(label_collection)
+
+
 def test_load_collection_unknown_relevance_kind_raises(label_collection, jsonl_writer):
     """A domain whose relevance is neither labels nor judgments is refused."""
     jsonl_writer(
