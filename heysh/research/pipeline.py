@@ -201,7 +201,7 @@ def _attach_notebooks(
 
     configure_tracking(settings.tracking_uri, settings.artifact_root)
     summary_path = result.output_dir / "work" / "summary.json"
-    run_id = None
+    run_id: str | None = None
     created = False
     if summary_path.is_file():
         run_id = (
