@@ -27,6 +27,7 @@ UPDATE_NEO4J_GRAPH = "update_neo4j_graph"
 ARCHIVE_REJECTED_DOCUMENT = "archive_rejected_document"
 RECORD_REVIEW_DECISION = "record_review_decision"
 RECORD_REVIEW_VOTE = "record_review_vote"
+REQUEST_AUDIT = "request_audit"
 
 # general-queue
 NOTIFY_STAKEHOLDERS = "notify_stakeholders"
@@ -131,6 +132,38 @@ class RecordVoteResult:
     voter: str
     votes_for: int
     votes_against: int
+
+
+@dataclass(frozen=True)
+class RequestAuditInput:
+    """Send an automatic decision to a controller for a blind audit label.
+
+    ``claim_key`` makes a retried call assign the same controller.
+    ``thresholds`` holds the thresholds, error targets, audit fraction and
+    deciding rule in force, for the audit report; the controller never sees
+    them, the score or the automatic outcome. ``fallback_pool`` is the
+    config snapshot's controller pool, used when the domain has no controller
+    now.
+    """
+
+    doc_id: str
+    domain_id: str
+    claim_key: str
+    automatic_outcome: str
+    score: float | None
+    model_name: str
+    model_version: str
+    thresholds: dict[str, Any]
+    fallback_pool: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RequestAuditResult:
+    """The assigned controller (empty: the domain has none, nothing recorded)."""
+
+    doc_id: str
+    controller: str
+    newly_requested: bool
 
 
 @dataclass(frozen=True)
@@ -277,6 +310,86 @@ class AgentTaskResult:
     model_version: str
 
 
+# --- ai-processing: large scoring jobs ------------------------------------------
+
+PLAN_SCORING_JOB = "plan_scoring_job"
+SCORE_DOCUMENT_BATCH = "score_document_batch"
+MERGE_SCORING_JOB = "merge_scoring_job"
+
+
+@dataclass(frozen=True)
+class PlanScoringJobInput:
+    """Check a scoring job's input file and write its plan into the output folder.
+
+    Attributes:
+        input_path: A ``.jsonl`` or ``.parquet`` file with ``id``, ``domain``
+            and ``text`` per row, as the AI workers see it.
+        output_dir: The job's folder, shared by every AI worker.
+        domains: Domain id -> description, for every domain the rows name.
+        batch_size: Rows per batch.
+    """
+
+    input_path: str
+    output_dir: str
+    domains: dict[str, str]
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class PlanScoringJobResult:
+    """The job's size; ``reused`` when an identical plan was already there."""
+
+    rows: int
+    batches: int
+    reused: bool
+
+
+@dataclass(frozen=True)
+class ScoreBatchInput:
+    """Score rows ``[batch_index * batch_size, ...)`` of a planned job."""
+
+    output_dir: str
+    batch_index: int
+
+
+@dataclass(frozen=True)
+class ScoreBatchResult:
+    """A batch's scores are in its file; ``reused`` when an earlier attempt wrote it.
+
+    Attributes:
+        model_name: The model that scored the batch (from the batch file when
+            reused).
+        scoring_s: Seconds spent in the model (0 when reused).
+    """
+
+    batch_index: int
+    rows: int
+    reused: bool
+    model_name: str
+    model_version: str
+    scoring_s: float
+
+
+@dataclass(frozen=True)
+class MergeScoringJobInput:
+    output_dir: str
+
+
+@dataclass(frozen=True)
+class MergeScoringJobResult:
+    """The merged scores file and what it holds.
+
+    Attributes:
+        models: ``name@version`` -> rows scored by that model.
+    """
+
+    scores_path: str
+    rows: int
+    batches: int
+    models: dict[str, int]
+    mean_score: float
+
+
 # --- general --------------------------------------------------------------------
 
 
@@ -339,3 +452,42 @@ class NotifyStakeholdersResult:
     recipients: list[str] = field(default_factory=list)
     channel: str = ""
     delivered: bool = True
+
+
+# --- general: scheduled pipelines -------------------------------------------------
+
+RUN_PIPELINE = "run_pipeline"
+# A notebook cell raised: rerunning the same notebooks would fail the same way.
+PIPELINE_FAILED_ERROR = "PipelineFailed"
+
+
+@dataclass(frozen=True)
+class RunPipelineInput:
+    """Execute a papermill pipeline file with parameter overrides.
+
+    Attributes:
+        pipeline_file: Path of the pipeline YAML as the worker sees it
+            (relative paths are relative to the worker's working directory).
+        parameters: Overrides given to every notebook that declares them
+            (JSON values).
+        output_dir: Folder for the executed notebooks; empty: a folder per
+            workflow under ``<HEYSH_HOME>/pipelines``.
+    """
+
+    pipeline_file: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    output_dir: str = ""
+
+
+@dataclass(frozen=True)
+class RunPipelineResult:
+    """Where the executed notebooks are and the MLflow run that holds them.
+
+    Attributes:
+        steps: ``[step name, status]`` per executed step, in order.
+    """
+
+    pipeline: str
+    output_dir: str
+    mlflow_run_id: str
+    steps: list[list[str]] = field(default_factory=list)

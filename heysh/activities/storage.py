@@ -1,4 +1,4 @@
-"""Activities of the storage queue: metadata, decisions, votes, index, graph, archive.
+"""Activities of the storage queue: metadata, decisions, votes, audits, index, graph.
 
 Every write is an upsert keyed by document id (or a write-once record), so an
 activity retried after a worker crash writes nothing twice. Activities are
@@ -25,8 +25,10 @@ from heysh.documents import decode_document_bytes, normalise_text
 from heysh.documents.decoding import MAX_DOCUMENT_BYTES
 from heysh.domain import validate_domain_config
 from heysh.errors import ConfigError, DataError, DocumentError
+from heysh.feedback.audits import audit_pool
 from heysh.stores.base import (
     Archive,
+    AuditRow,
     BlobStore,
     DecisionRow,
     DocumentRow,
@@ -89,6 +91,7 @@ class StorageActivities:
             self.store_document_metadata,
             self.record_review_decision,
             self.record_review_vote,
+            self.request_audit,
             self.index_to_weaviate,
             self.update_neo4j_graph,
             self.archive_rejected_document,
@@ -219,6 +222,66 @@ class StorageActivities:
             votes_against=len(votes) - votes_for,
         )
 
+    @activity.defn(name=c.REQUEST_AUDIT)
+    def request_audit(self, request: c.RequestAuditInput) -> c.RequestAuditResult:
+        """Assign a sampled automatic decision to a controller for a blind label.
+
+        The auditor is chosen round-robin from the domain's controller pool
+        (else its controllers, else its admins, else the snapshot's pool;
+        see ``heysh.feedback.audits.audit_pool``). Write-once: a retried call
+        finds the first request and keeps it. A domain with nobody to audit
+        records nothing and returns an empty controller.
+        """
+        with _invalid_on_data_error():
+            existing = self._metadata.get_audit(request.domain_id, request.doc_id)
+            if existing is not None:
+                return c.RequestAuditResult(
+                    doc_id=request.doc_id,
+                    controller=existing.controller,
+                    newly_requested=False,
+                )
+            domain = self._metadata.get_domain(request.domain_id) or {}
+            members = dict(self._metadata.list_members(request.domain_id))
+            pool = audit_pool(_stored_pool(domain), members) or list(
+                request.fallback_pool
+            )
+            if not pool:
+                activity.logger.warning(
+                    "audit_without_auditor",
+                    extra={"domain_id": request.domain_id, "doc_id": request.doc_id},
+                )
+                return c.RequestAuditResult(
+                    doc_id=request.doc_id, controller="", newly_requested=False
+                )
+            index = self._metadata.next_round_robin_index(
+                request.domain_id, len(pool), request.claim_key
+            )
+            inserted = self._metadata.record_audit_request(
+                AuditRow(
+                    doc_id=request.doc_id,
+                    domain_id=request.domain_id,
+                    automatic_outcome=request.automatic_outcome,
+                    score=request.score,
+                    model_name=request.model_name,
+                    model_version=request.model_version,
+                    thresholds=dict(request.thresholds),
+                    controller=pool[index],
+                )
+            )
+            recorded = self._metadata.get_audit(request.domain_id, request.doc_id)
+        controller = recorded.controller if recorded else pool[index]
+        activity.logger.info(
+            "audit_requested",
+            extra={
+                "domain_id": request.domain_id,
+                "doc_id": request.doc_id,
+                "controller": controller,
+            },
+        )
+        return c.RequestAuditResult(
+            doc_id=request.doc_id, controller=controller, newly_requested=inserted
+        )
+
     @activity.defn(name=c.INDEX_TO_WEAVIATE)
     def index_to_weaviate(self, request: c.IndexDocumentInput) -> c.IndexDocumentResult:
         """Upsert the approved document's vector into the configured vector index.
@@ -345,6 +408,15 @@ class StorageActivities:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+def _stored_pool(domain: Mapping[str, Any]) -> list[str]:
+    """The controller pool of a stored domain's config (empty if unreadable)."""
+    try:
+        pool = json.loads(domain.get("config_json") or "{}").get("controller_pool")
+    except ValueError:
+        return []
+    return [str(user) for user in pool or ()]
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from heysh.errors import ConfigError
@@ -91,6 +92,26 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         "--model-override",
         metavar="MODEL_URI",
         help="score this domain with this model instead of the production alias",
+    )
+    parser.add_argument(
+        "--audit-fraction",
+        type=float,
+        metavar="SHARE",
+        help="share of automatic decisions a controller labels blind (0.02)",
+    )
+    parser.add_argument(
+        "--review-order",
+        choices=("arrival", "uncertainty"),
+        help="order of pending reviews: oldest first, or closest to the "
+        "relevance threshold first (arrival)",
+    )
+    parser.add_argument(
+        "--notifications",
+        type=_notification_config,
+        metavar="JSON",
+        help='notification channel, e.g. \'{"type": "webhook", "url": '
+        '"https://...", "secret_env_var": "HOOK_SECRET"}\', @FILE to read it '
+        "from a file, or 'log' (the default: ids and counts in the worker log)",
     )
 
 
@@ -215,6 +236,9 @@ def _build_config(current: dict[str, Any], args: argparse.Namespace) -> Any:
         "controller_pool": args.controller,
         "escalation_timeout_s": args.escalation_timeout,
         "ai_model_override": args.model_override,
+        "audit_fraction": args.audit_fraction,
+        "review_order": args.review_order,
+        "notifications": args.notifications,
     }
     merged = dict(current)
     for key, value in changes.items():
@@ -252,6 +276,12 @@ def _write_domain(metadata: Any, domain_id: str) -> None:
     )
     if config.get("ai_model_override"):
         _out(f"model:       {config['ai_model_override']}")
+    notifications = config.get("notifications") or {"type": "log"}
+    _out(
+        f"feedback:    audit {config.get('audit_fraction', 0.02):.1%} of automatic "
+        f"decisions; review order {config.get('review_order', 'arrival')}; "
+        f"notifications by {notifications['type']}"
+    )
     members = metadata.list_members(domain_id)
     _out("members:     " + (", ".join(f"{u} ({r})" for u, r in members) or "(none)"))
 
@@ -275,6 +305,36 @@ class _Off:
 
 
 _OFF = _Off()
+
+
+def _notification_config(text: str) -> dict[str, Any] | _Off:
+    """Parse ``--notifications``: JSON, ``@FILE`` or ``log``; checked in full.
+
+    ``log`` switches a configured channel back to the default (stored as none).
+    """
+    from heysh.notifications import build_channel
+
+    if text.strip() == "log":
+        return _OFF
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as err:
+            raise argparse.ArgumentTypeError(
+                f"cannot read {text[1:]}: {err.strerror}"
+            ) from None
+    try:
+        config = json.loads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(
+            f"not JSON ({err}); give a channel config such as "
+            '\'{"type": "log"}\' or @FILE'
+        ) from None
+    try:
+        build_channel(config)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return dict(config)
 
 
 def _threshold(text: str) -> float | _Off:

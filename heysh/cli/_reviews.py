@@ -39,7 +39,11 @@ def register_reviews(subparsers: Any) -> None:
     submit.set_defaults(handler=run_submit)
 
     pending = subparsers.add_parser(
-        "pending", help="list a controller's pending reviews"
+        "pending",
+        help="list a controller's pending reviews",
+        description="Each domain's reviews follow its review_order: arrival "
+        "(oldest first) or uncertainty (score closest to the relevance "
+        "threshold first).",
     )
     pending.add_argument("--controller", required=True, metavar="USER")
     pending.add_argument("--domain", help="only this domain")
@@ -141,13 +145,21 @@ def run_pending(args: argparse.Namespace) -> int:
 
 
 async def _pending(args: argparse.Namespace) -> int:
-    from heysh.client import list_pending
+    from heysh.feedback.queue import pending_in_review_order
+    from heysh.stores.factory import open_metadata_store, store_urls
 
-    _, client = await connect()
-    reviews = await list_pending(client, args.controller, domain_id=args.domain)
+    settings, client = await connect()
+    metadata = open_metadata_store(store_urls(settings).metadata)
+    try:
+        reviews = await pending_in_review_order(
+            client, metadata, args.controller, domain_id=args.domain
+        )
+    finally:
+        metadata.close()
     if not reviews:
         _out(f"nothing pending for {args.controller}")
-    for review in reviews:
+    for item in reviews:
+        review = item.review
         _out(f"{review.domain_id}  {review.doc_id}  {review.filename}")
     return 0
 

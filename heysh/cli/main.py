@@ -21,6 +21,10 @@ _logger = logging.getLogger(__name__)
 _COMMAND_MODULES = (
     "heysh.cli.research",
     "heysh.cli.production",
+    "heysh.cli.feedback",
+    "heysh.cli.schedules",
+    "heysh.cli.thresholds",
+    "heysh.cli.score_jobs",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -34,6 +34,20 @@ class DomainConfig(BaseModel):
     ai_model_override: str | None = None
     # Seconds a controller has before the document escalates to the next one.
     escalation_timeout_s: float = Field(24 * 3600.0, gt=0)
+    # Share of automatic decisions (thresholds and AI controller) sent to a
+    # controller for a blind audit label (heysh.feedback.audits).
+    audit_fraction: float = Field(0.02, ge=0.0, le=1.0)
+    # Order of a controller's pending reviews: "arrival" (oldest first) or
+    # "uncertainty" (score closest to relevance_threshold first).
+    review_order: Literal["arrival", "uncertainty"] = "arrival"
+    # The error rates the thresholds were certified for; audits are checked
+    # against them (heysh.feedback.audit_report).
+    false_approve_target: float = Field(0.05, gt=0.0, lt=1.0)
+    false_reject_target: float = Field(0.05, gt=0.0, lt=1.0)
+    # Where review notifications go: a channel config such as
+    # {"type": "webhook", "url": ..., "secret_env_var": ...} (checked by
+    # heysh.notifications.build_channel when set); None logs them.
+    notifications: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _check_invariants(self) -> DomainConfig:

@@ -182,6 +182,57 @@ class VoteRow:
     voted_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    """A blind audit of an automatic decision, and its label once given.
+
+    ``automatic_outcome``, ``score`` and ``thresholds`` (the thresholds, error
+    targets and audit fraction in force) are what the audit checks; they are
+    never shown to the labelling controller. ``label_outcome`` is ``approved``
+    or ``rejected`` once labelled, else ``None``.
+    """
+
+    doc_id: str
+    domain_id: str
+    automatic_outcome: str
+    score: float | None
+    model_name: str
+    model_version: str
+    thresholds: Mapping[str, Any]
+    controller: str
+    requested_at: datetime | None = None
+    label_outcome: str | None = None
+    labelled_by: str | None = None
+    labelled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ThresholdProposalRow:
+    """Thresholds an evaluation proposes for a domain, and what became of them.
+
+    ``current`` and ``proposed`` hold ``DomainConfig`` threshold fields (the
+    values in force when proposed, and the proposed ones); ``evidence`` holds
+    the bounds, rates and label counts behind them, from the MLflow run
+    ``evidence_run_id``. ``status`` is ``proposed`` (pending), ``applied``,
+    ``rejected`` or ``superseded`` (a newer proposal for the domain came);
+    ``decided_by``, ``decided_at`` and ``note`` say who moved it there, when
+    and why.
+    """
+
+    proposal_id: str
+    domain_id: str
+    current: Mapping[str, Any]
+    proposed: Mapping[str, Any]
+    evidence: Mapping[str, Any]
+    evidence_run_id: str
+    proposed_by: str
+    proposed_at: datetime | None = None
+    status: str = "proposed"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = ""
+
+
 @runtime_checkable
 class MetadataStore(Protocol):
     """Documents, domains, memberships and roles, decisions, votes, round-robin.
@@ -223,6 +274,80 @@ class MetadataStore(Protocol):
         ...
 
     def list_votes(self, domain_id: str, doc_id: str) -> list[VoteRow]: ...
+
+    # Decision history, for exports and reports; ``since`` inclusive, ``until``
+    # exclusive, oldest first.
+    def list_decisions(
+        self,
+        domain_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[DecisionRow]: ...
+    def list_domain_votes(
+        self,
+        domain_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[VoteRow]: ...
+
+    # Blind audits of automatic decisions.
+    def record_audit_request(self, row: AuditRow) -> bool:
+        """Write-once; returns whether this call created the request."""
+        ...
+
+    def get_audit(self, domain_id: str, doc_id: str) -> AuditRow | None: ...
+    def list_audits(
+        self,
+        domain_id: str | None = None,
+        *,
+        controller: str | None = None,
+        labelled: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditRow]: ...
+    def record_audit_label(
+        self,
+        domain_id: str,
+        doc_id: str,
+        outcome: str,
+        labelled_by: str,
+        labelled_at: datetime | None = None,
+    ) -> None:
+        """Raises ``DataError`` if there is no such audit or it has a label."""
+        ...
+
+    # Threshold proposals from evaluations, applied or rejected by an admin.
+    def add_threshold_proposal(self, row: ThresholdProposalRow) -> bool:
+        """Store a pending proposal; older pending ones of the domain become
+        ``superseded`` in the same transaction. Write-once: an existing
+        ``proposal_id`` changes nothing. Returns whether this call stored it."""
+        ...
+
+    def get_threshold_proposal(
+        self, proposal_id: str
+    ) -> ThresholdProposalRow | None: ...
+    def list_threshold_proposals(
+        self, domain_id: str | None = None, *, status: str | None = None
+    ) -> list[ThresholdProposalRow]:
+        """Oldest first (ties by id)."""
+        ...
+
+    def decide_threshold_proposal(
+        self,
+        proposal_id: str,
+        status: str,
+        decided_by: str,
+        *,
+        note: str = "",
+        config_json: str | None = None,
+        decided_at: datetime | None = None,
+    ) -> ThresholdProposalRow:
+        """Move a pending proposal to ``applied`` or ``rejected``; with
+        ``config_json`` the domain's config is replaced in the same transaction.
+        Raises ``DataError`` if it does not exist or is no longer pending."""
+        ...
 
     # Round-robin: atomically take the next position of the domain's pool.
     def next_round_robin_index(

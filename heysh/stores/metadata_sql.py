@@ -26,7 +26,13 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from heysh.domain.roles import Role
 from heysh.errors import ConfigError, DataError, StoreUnavailableError
 from heysh.stores import _sql_tables as t
-from heysh.stores.base import DecisionRow, DocumentRow, VoteRow
+from heysh.stores.base import (
+    AuditRow,
+    DecisionRow,
+    DocumentRow,
+    ThresholdProposalRow,
+    VoteRow,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -493,6 +499,383 @@ class SqlMetadataStore:
             for r in rows
         ]
 
+    # Decision history and blind audits.
+
+    def list_decisions(
+        self,
+        domain_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[DecisionRow]:
+        """Return decisions decided in ``[since, until)``, oldest first.
+
+        Args:
+            domain_id: Only this domain (every domain when ``None``).
+            since: Inclusive lower bound on ``decided_at`` (aware).
+            until: Exclusive upper bound on ``decided_at`` (aware).
+        """
+        d = t.decisions
+        query = sa.select(d).order_by(d.c.decided_at, d.c.domain_id, d.c.doc_id)
+        query = _in_window(query, d, d.c.decided_at, domain_id, since, until)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            DecisionRow(
+                doc_id=r.doc_id,
+                domain_id=r.domain_id,
+                outcome=r.outcome,
+                decided_by=r.decided_by,
+                score=r.score,
+                model_name=r.model_name,
+                model_version=r.model_version,
+                thresholds=dict(r.thresholds),
+                reason=r.reason,
+                decided_at=r.decided_at,
+            )
+            for r in rows
+        ]
+
+    def list_domain_votes(
+        self,
+        domain_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[VoteRow]:
+        """Return every vote cast in ``[since, until)``, oldest first."""
+        v = t.votes
+        query = sa.select(v).order_by(v.c.voted_at, v.c.doc_id, v.c.voter)
+        query = _in_window(query, v, v.c.voted_at, domain_id, since, until)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            VoteRow(
+                doc_id=r.doc_id,
+                domain_id=r.domain_id,
+                voter=r.voter,
+                role=r.role,
+                approve=r.approve,
+                comment=r.comment,
+                voted_at=r.voted_at,
+            )
+            for r in rows
+        ]
+
+    def record_audit_request(self, row: AuditRow) -> bool:
+        """Record a blind audit request once; returns whether this call made it.
+
+        Raises:
+            DataError: An id or the controller is empty, or the score is not
+                finite.
+        """
+        _require_id("domain_id", row.domain_id)
+        _require_id("doc_id", row.doc_id)
+        _require_id("controller", row.controller)
+        if row.score is not None and not math.isfinite(row.score):
+            raise DataError(f"audit score must be finite, got {row.score}")
+        stmt = (
+            self._insert(t.audits)
+            .values(
+                domain_id=row.domain_id,
+                doc_id=row.doc_id,
+                automatic_outcome=row.automatic_outcome,
+                score=row.score,
+                model_name=row.model_name,
+                model_version=row.model_version,
+                thresholds=dict(row.thresholds),
+                controller=row.controller,
+                requested_at=_aware("requested_at", row.requested_at) or _now(),
+            )
+            .on_conflict_do_nothing(index_elements=["domain_id", "doc_id"])
+            .returning(t.audits.c.doc_id)
+        )
+        with self._write() as conn:
+            inserted = conn.execute(stmt).scalar_one_or_none() is not None
+        _logger.info(
+            "audit_requested" if inserted else "audit_already_requested",
+            extra={"domain_id": row.domain_id, "doc_id": row.doc_id},
+        )
+        return inserted
+
+    def get_audit(self, domain_id: str, doc_id: str) -> AuditRow | None:
+        """Return the document's audit, or ``None`` if it was not sampled."""
+        a = t.audits
+        with self._read() as conn:
+            r = conn.execute(
+                sa.select(a).where(a.c.domain_id == domain_id, a.c.doc_id == doc_id)
+            ).first()
+        return None if r is None else _audit_row(r)
+
+    def list_audits(
+        self,
+        domain_id: str | None = None,
+        *,
+        controller: str | None = None,
+        labelled: bool | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditRow]:
+        """Return audits requested in ``[since, until)``, oldest first.
+
+        Args:
+            domain_id: Only this domain (every domain when ``None``).
+            controller: Only audits assigned to this user.
+            labelled: ``True`` only labelled audits, ``False`` only pending.
+            since: Inclusive lower bound on ``requested_at``.
+            until: Exclusive upper bound on ``requested_at``.
+        """
+        a = t.audits
+        query = sa.select(a).order_by(a.c.requested_at, a.c.domain_id, a.c.doc_id)
+        query = _in_window(query, a, a.c.requested_at, domain_id, since, until)
+        if controller is not None:
+            query = query.where(a.c.controller == controller)
+        if labelled is True:
+            query = query.where(a.c.label_outcome.is_not(None))
+        elif labelled is False:
+            query = query.where(a.c.label_outcome.is_(None))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [_audit_row(r) for r in rows]
+
+    def record_audit_label(
+        self,
+        domain_id: str,
+        doc_id: str,
+        outcome: str,
+        labelled_by: str,
+        labelled_at: datetime | None = None,
+    ) -> None:
+        """Record the audit's label once.
+
+        Raises:
+            DataError: ``outcome`` is not approved or rejected, ``labelled_by``
+                is empty, the document was not sampled for audit, or its
+                audit already has a label.
+        """
+        if outcome not in ("approved", "rejected"):
+            raise DataError(f"audit label {outcome!r} is not 'approved' or 'rejected'")
+        _require_id("labelled_by", labelled_by)
+        a = t.audits
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(a)
+                .where(
+                    a.c.domain_id == domain_id,
+                    a.c.doc_id == doc_id,
+                    a.c.label_outcome.is_(None),
+                )
+                .values(
+                    label_outcome=outcome,
+                    labelled_by=labelled_by,
+                    labelled_at=_aware("labelled_at", labelled_at) or _now(),
+                )
+            )
+        if result.rowcount == 1:
+            _logger.info(
+                "audit_labelled",
+                extra={"domain_id": domain_id, "doc_id": doc_id, "by": labelled_by},
+            )
+            return
+        existing = self.get_audit(domain_id, doc_id)
+        if existing is None:
+            raise DataError(
+                f"document {doc_id!r} in domain {domain_id!r} has no audit request; "
+                "only documents sampled for audit can be labelled"
+            )
+        raise DataError(
+            f"the audit of document {doc_id!r} in domain {domain_id!r} was already "
+            f"labelled {existing.label_outcome} by {existing.labelled_by}"
+        )
+
+    # Threshold proposals.
+
+    def add_threshold_proposal(self, row: ThresholdProposalRow) -> bool:
+        """Store a pending proposal and supersede the domain's older pending ones.
+
+        Both happen in one transaction: a domain never has two pending
+        proposals. The superseded rows get ``decided_by`` = the new proposal's
+        ``proposed_by``, its ``proposed_at`` and a note naming it. Adding a
+        ``proposal_id`` that exists changes nothing.
+
+        Returns:
+            Whether this call stored the proposal.
+
+        Raises:
+            DataError: empty ids, or a status other than ``proposed``.
+        """
+        _require_id("proposal_id", row.proposal_id)
+        _require_id("domain_id", row.domain_id)
+        _require_id("evidence_run_id", row.evidence_run_id)
+        _require_id("proposed_by", row.proposed_by)
+        if row.status != "proposed":
+            raise DataError(
+                f"a new threshold proposal must have status 'proposed', got "
+                f"{row.status!r}; decide it afterwards with decide_threshold_proposal"
+            )
+        p = t.threshold_proposals
+        proposed_at = _aware("proposed_at", row.proposed_at) or _now()
+        stmt = (
+            self._insert(p)
+            .values(
+                proposal_id=row.proposal_id,
+                domain_id=row.domain_id,
+                current=dict(row.current),
+                proposed=dict(row.proposed),
+                evidence=dict(row.evidence),
+                evidence_run_id=row.evidence_run_id,
+                proposed_by=row.proposed_by,
+                proposed_at=proposed_at,
+                status="proposed",
+                decided_by=None,
+                decided_at=None,
+                note=row.note,
+            )
+            .on_conflict_do_nothing(index_elements=["proposal_id"])
+            .returning(p.c.proposal_id)
+        )
+        with self._write() as conn:
+            inserted = conn.execute(stmt).scalar_one_or_none() is not None
+            superseded: list[str] = []
+            if inserted:
+                superseded = list(
+                    conn.execute(
+                        sa.update(p)
+                        .where(
+                            p.c.domain_id == row.domain_id,
+                            p.c.status == "proposed",
+                            p.c.proposal_id != row.proposal_id,
+                        )
+                        .values(
+                            status="superseded",
+                            decided_by=row.proposed_by,
+                            decided_at=proposed_at,
+                            note=f"superseded by {row.proposal_id}",
+                        )
+                        .returning(p.c.proposal_id)
+                    ).scalars()
+                )
+        _logger.info(
+            "threshold_proposal_added" if inserted else "threshold_proposal_exists",
+            extra={
+                "proposal_id": row.proposal_id,
+                "domain_id": row.domain_id,
+                "superseded": ",".join(sorted(superseded)),
+            },
+        )
+        return inserted
+
+    def get_threshold_proposal(self, proposal_id: str) -> ThresholdProposalRow | None:
+        """Return a proposal, or ``None`` if there is none with that id."""
+        p = t.threshold_proposals
+        with self._read() as conn:
+            r = conn.execute(sa.select(p).where(p.c.proposal_id == proposal_id)).first()
+        return _proposal_row(r) if r is not None else None
+
+    def list_threshold_proposals(
+        self, domain_id: str | None = None, *, status: str | None = None
+    ) -> list[ThresholdProposalRow]:
+        """Return proposals, oldest first (ties by id).
+
+        Args:
+            domain_id: Only this domain's (every domain when ``None``).
+            status: Only those with this status (all when ``None``).
+        """
+        p = t.threshold_proposals
+        query = sa.select(p).order_by(p.c.proposed_at, p.c.proposal_id)
+        if domain_id is not None:
+            query = query.where(p.c.domain_id == domain_id)
+        if status is not None:
+            query = query.where(p.c.status == status)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [_proposal_row(r) for r in rows]
+
+    def decide_threshold_proposal(
+        self,
+        proposal_id: str,
+        status: str,
+        decided_by: str,
+        *,
+        note: str = "",
+        config_json: str | None = None,
+        decided_at: datetime | None = None,
+    ) -> ThresholdProposalRow:
+        """Apply or reject a pending proposal, once.
+
+        Args:
+            proposal_id: The pending proposal.
+            status: ``applied`` or ``rejected``.
+            decided_by: Who decided (permission checks are the caller's).
+            note: Why, for the record.
+            config_json: With ``applied``: the domain's new config, written in
+                the same transaction as the status.
+            decided_at: When; default now.
+
+        Returns:
+            The proposal as now stored.
+
+        Raises:
+            DataError: an unknown status, no such proposal, a proposal that is
+                no longer pending (naming its status, who and when), or a
+                ``config_json`` for a domain that no longer exists.
+        """
+        _require_id("decided_by", decided_by)
+        if status not in ("applied", "rejected"):
+            raise DataError(
+                f"a threshold proposal is decided as 'applied' or 'rejected', "
+                f"got {status!r}"
+            )
+        if config_json is not None and status != "applied":
+            raise DataError("only an applied proposal changes the domain's config")
+        p, d = t.threshold_proposals, t.domains
+        when = _aware("decided_at", decided_at) or _now()
+        with self._write() as conn:
+            current = conn.execute(
+                sa.select(p).where(p.c.proposal_id == proposal_id)
+            ).first()
+            if current is None:
+                raise DataError(f"there is no threshold proposal {proposal_id!r}")
+            changed = conn.execute(
+                sa.update(p)
+                .where(p.c.proposal_id == proposal_id, p.c.status == "proposed")
+                .values(
+                    status=status, decided_by=decided_by, decided_at=when, note=note
+                )
+                .returning(p.c.proposal_id)
+            ).scalar_one_or_none()
+            if changed is None:
+                raise DataError(
+                    f"threshold proposal {proposal_id} is {current.status} (by "
+                    f"{current.decided_by} at {current.decided_at}), not pending; "
+                    "only a pending proposal can be applied or rejected"
+                )
+            if config_json is not None:
+                updated = conn.execute(
+                    sa.update(d)
+                    .where(d.c.domain_id == current.domain_id)
+                    .values(config_json=config_json, updated_at=when)
+                    .returning(d.c.domain_id)
+                ).scalar_one_or_none()
+                if updated is None:
+                    raise DataError(
+                        f"domain {current.domain_id!r} of threshold proposal "
+                        f"{proposal_id} no longer exists"
+                    )
+            stored = conn.execute(
+                sa.select(p).where(p.c.proposal_id == proposal_id)
+            ).one()
+        _logger.info(
+            "threshold_proposal_decided",
+            extra={
+                "proposal_id": proposal_id,
+                "domain_id": stored.domain_id,
+                "status": status,
+                "decided_by": decided_by,
+            },
+        )
+        return _proposal_row(stored)
+
     # Round-robin.
 
     def next_round_robin_index(
@@ -576,6 +959,59 @@ class SqlMetadataStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _in_window(
+    query: Any,
+    table: sa.Table,
+    column: Any,
+    domain_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Any:
+    """Restrict ``query`` to one domain and to ``since <= column < until``."""
+    if domain_id is not None:
+        query = query.where(table.c.domain_id == domain_id)
+    if since is not None:
+        query = query.where(column >= _aware("since", since))
+    if until is not None:
+        query = query.where(column < _aware("until", until))
+    return query
+
+
+def _audit_row(r: Any) -> AuditRow:
+    return AuditRow(
+        doc_id=r.doc_id,
+        domain_id=r.domain_id,
+        automatic_outcome=r.automatic_outcome,
+        score=r.score,
+        model_name=r.model_name,
+        model_version=r.model_version,
+        thresholds=dict(r.thresholds),
+        controller=r.controller,
+        requested_at=r.requested_at,
+        label_outcome=r.label_outcome,
+        labelled_by=r.labelled_by,
+        labelled_at=r.labelled_at,
+    )
+
+
+def _proposal_row(r: Any) -> ThresholdProposalRow:
+    """A ``threshold_proposals`` row as the store's dataclass."""
+    return ThresholdProposalRow(
+        proposal_id=r.proposal_id,
+        domain_id=r.domain_id,
+        current=dict(r.current),
+        proposed=dict(r.proposed),
+        evidence=dict(r.evidence),
+        evidence_run_id=r.evidence_run_id,
+        proposed_by=r.proposed_by,
+        proposed_at=r.proposed_at,
+        status=r.status,
+        decided_by=r.decided_by,
+        decided_at=r.decided_at,
+        note=r.note,
+    )
 
 
 def _aware(name: str, value: datetime | None) -> datetime | None:

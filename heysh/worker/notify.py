@@ -1,9 +1,9 @@
 """Deliver review notifications through each domain's configured channel.
 
 A domain's notification config (see ``heysh.notifications.build_channel``) is
-read from the domain row's ``notification_json`` column when the metadata
-store provides one; domains without a config use the log channel, which logs
-ids and counts only.
+its DomainConfig's ``notifications`` (set with ``heysh domain update
+--notifications``); domains without one use the log channel, which logs ids
+and counts only.
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from heysh.notifications import (
 )
 
 _logger = logging.getLogger(__name__)
-
-# Domain-row keys that may hold the notification config, first match wins.
-_CONFIG_KEYS = ("notification_json", "notifications")
 
 
 class DomainChannelSender:
@@ -49,7 +46,7 @@ class DomainChannelSender:
         return channel.kind
 
     def _channel_for(self, domain: dict[str, Any]) -> NotificationChannel:
-        raw = next((domain[k] for k in _CONFIG_KEYS if domain.get(k)), None)
+        raw = _notification_config(domain)
         if raw is None:
             return self._log
         key = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True)
@@ -68,3 +65,21 @@ class DomainChannelSender:
         with self._lock:
             self._channels[key] = channel
         return channel
+
+
+def _notification_config(domain: dict[str, Any]) -> Any:
+    """The domain's notification config (a mapping, or JSON text), or None.
+
+    Raises:
+        ConfigError: the domain's stored config is not JSON.
+    """
+    if domain.get("notifications"):
+        return domain["notifications"]
+    try:
+        config = json.loads(domain.get("config_json") or "{}")
+    except ValueError as err:
+        raise ConfigError(
+            f"domain {domain.get('domain_id')!r} has a stored config that is not "
+            f"JSON: {err}"
+        ) from None
+    return config.get("notifications") if isinstance(config, dict) else None

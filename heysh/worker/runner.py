@@ -263,7 +263,10 @@ class WorkerStack:
             return Worker(
                 self.client,
                 task_queue=queue,
-                activities=activities.activities(),
+                activities=[
+                    *activities.activities(),
+                    *self._scoring_job_activities().activities(),
+                ],
                 max_concurrent_activities=settings.ai_max_concurrent_activities,
                 graceful_shutdown_timeout=grace,
             )
@@ -278,7 +281,10 @@ class WorkerStack:
                 max_concurrent_activities=limit,
                 graceful_shutdown_timeout=grace,
             )
+        from heysh.activities.pipelines import PipelineActivities
+        from heysh.workflows.pipeline_run import PipelineRunWorkflow
         from heysh.workflows.review import DocumentReviewWorkflow
+        from heysh.workflows.scoring_job import ScoringJobWorkflow
 
         limit = settings.general_max_concurrent_activities
         general = GeneralActivities(
@@ -288,8 +294,11 @@ class WorkerStack:
         return Worker(
             self.client,
             task_queue=queue,
-            workflows=[DocumentReviewWorkflow],
-            activities=general.activities(),
+            workflows=[DocumentReviewWorkflow, PipelineRunWorkflow, ScoringJobWorkflow],
+            activities=[
+                *general.activities(),
+                *PipelineActivities(settings=settings).activities(),
+            ],
             activity_executor=self._executor(limit, worker_type),
             max_concurrent_activities=limit,
             max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
@@ -327,6 +336,20 @@ class WorkerStack:
         )
         self.activity_objects[AI] = activities
         return activities
+
+    def _scoring_job_activities(self) -> Any:
+        """Large scoring jobs' activities, on the AI worker's model source."""
+        from heysh.activities.contracts import SCORE_DOCUMENT_BATCH
+        from heysh.activities.scoring_job import ScoringJobActivities
+
+        pauses = self._pause_after_write_s or {}
+        jobs = ScoringJobActivities(
+            models=self.model_source,
+            chunk_size=self.settings.model_batch_max_size,
+            pause_after_write_s=pauses.get(SCORE_DOCUMENT_BATCH, 0.0),
+        )
+        self.activity_objects["scoring-job"] = jobs
+        return jobs
 
     def _llm_factory(self, model: str) -> Any:
         try:

@@ -11,6 +11,13 @@ validator refuses anyone but the assigned controller or a domain admin (the
 refusal carries the reason and nothing is recorded). Members vote through the
 ``vote`` update meanwhile. The ``status`` query exposes the state; the history
 is the audit trail.
+
+Automatic decisions (thresholds and AI controller) are sampled for a blind
+audit with probability ``DomainConfig.audit_fraction``, drawn with
+``workflow.random()`` (deterministic on replay). A sampled review records an
+audit request (``request_audit``) alongside its finishing steps and does not
+wait for the label; the automatic outcome stands. Reviews started before this
+step existed replay without it (``workflow.patched``).
 """
 
 # No ``from __future__ import annotations``: see heysh.activities.contracts.
@@ -53,6 +60,9 @@ NOT_AWAITING_DECISION_ERROR = "NotAwaitingDecision"
 BY_THRESHOLDS = "thresholds"
 BY_AI_CONTROLLER = "ai-controller"
 BY_INPUT_CHECK = "input-check"
+
+# Version marker of the audit-sampling step (see the module docstring).
+AUDIT_SAMPLING_PATCH = "feedback-audit-sampling"
 
 # Outcomes recorded for a document.
 APPROVED = "approved"
@@ -264,11 +274,14 @@ class DocumentReviewWorkflow:
 
         approve = await self._decide(assessed.score, config)
         self._stage = "finishing"
+        audit = self._start_audit_if_sampled(config)
         if approve:
             await self._finish_approved(stored, config)
         else:
             await self._finish_rejected(config)
         await self._notify_decided(summary=self._summary)
+        if audit is not None:
+            await audit
         self._stage = "done"
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result()
@@ -384,6 +397,58 @@ class DocumentReviewWorkflow:
             human.comment or "decided by a controller",
         )
         return human.approve
+
+    def _start_audit_if_sampled(
+        self, config: DomainConfig
+    ) -> asyncio.Task[None] | None:
+        """Sample an automatic decision for a blind audit; start its request."""
+        if self._decided_by not in (BY_THRESHOLDS, BY_AI_CONTROLLER):
+            return None
+        if not workflow.patched(AUDIT_SAMPLING_PATCH):
+            return None
+        if workflow.random().random() >= config.audit_fraction:
+            return None
+        return asyncio.create_task(self._request_audit(config))
+
+    async def _request_audit(self, config: DomainConfig) -> None:
+        review = self._require_input()
+        thresholds: dict[str, Any] = {
+            "relevance_threshold": config.relevance_threshold,
+            "auto_approve_threshold": config.auto_approve_threshold,
+            "auto_reject_threshold": config.auto_reject_threshold,
+            "false_approve_target": config.false_approve_target,
+            "false_reject_target": config.false_reject_target,
+            "audit_fraction": config.audit_fraction,
+            "decided_by": self._decided_by,
+        }
+        try:
+            result = await self._activity(
+                STORAGE_QUEUE,
+                c.REQUEST_AUDIT,
+                c.RequestAuditInput(
+                    doc_id=review.doc_id,
+                    domain_id=review.domain_id,
+                    claim_key=f"{workflow.info().workflow_id}#audit",
+                    automatic_outcome=self._outcome,
+                    score=self._score,
+                    model_name=self._model_name,
+                    model_version=self._model_version,
+                    thresholds=thresholds,
+                    fallback_pool=list(config.controller_pool),
+                ),
+                c.RequestAuditResult,
+            )
+        except ActivityError as err:
+            # An audit lost for good never undoes the review.
+            workflow.logger.warning(
+                "audit_request_failed",
+                extra={"doc_id": review.doc_id, "error": str(err.cause or err)},
+            )
+            return
+        workflow.logger.info(
+            "audit_sampled",
+            extra={"doc_id": review.doc_id, "controller": result.controller},
+        )
 
     async def _wait_for_controller(self, config: DomainConfig) -> _HumanDecision:
         """Assign controllers round-robin until one decides, escalating on timeout."""

@@ -9,6 +9,8 @@ after a deliberate, versioned change.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +19,12 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from heysh.workflows.review import WORKFLOW_NAME, DocumentReviewWorkflow, ReviewInput
+from heysh.workflows.review import (
+    AUDIT_SAMPLING_PATCH,
+    WORKFLOW_NAME,
+    DocumentReviewWorkflow,
+    ReviewInput,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -58,7 +65,7 @@ def test_replay_committed_histories_replay_without_nondeterminism() -> None:
 
     failures = asyncio.run(replay_all(replayer, histories))
 
-    assert len(histories) == 7
+    assert len(histories) == 8
     assert failures == {}
 
 
@@ -73,3 +80,28 @@ def test_replay_reordered_workflow_fails_on_committed_history() -> None:
     failure = next(iter(failures.values()))
     assert isinstance(failure, workflow.NondeterminismError)
     assert "scheduled event 'store_document_metadata' does not match" in str(failure)
+
+
+def patch_ids(name: str) -> set[str]:
+    """The ids of the version markers (``workflow.patched``) in a history."""
+    events = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+    ids = set()
+    for event in events:
+        marker = event.get("markerRecordedEventAttributes", {})
+        for payload in (
+            marker.get("details", {}).get("patch-data", {}).get("payloads", [])
+        ):
+            ids.add(json.loads(base64.b64decode(payload["data"]))["id"])
+    return ids
+
+
+def test_replay_audited_history_records_audit_step_behind_its_patch() -> None:
+    """Only the audited review's history holds the patch marker and request_audit."""
+    text = (HISTORIES / "auto_reject_audited.json").read_text()
+
+    assert patch_ids("auto_reject_audited") == {AUDIT_SAMPLING_PATCH}
+    assert '"request_audit"' in text
+    assert all(
+        patch_ids(name) == set()
+        for name in ("auto_reject", "auto_approve", "ai_controller")
+    )

@@ -145,6 +145,33 @@ def test_review_low_score_auto_rejects_and_archives(stack: ReviewStack) -> None:
     save_history(stack, domain, submitted.doc_id, "auto_reject")
 
 
+def test_review_sampled_automatic_decision_requests_blind_audit(
+    stack: ReviewStack,
+) -> None:
+    """At audit fraction 1 an auto-reject is audited; the outcome stands."""
+    domain = stack.add_domain(
+        {**ALWAYS_REJECT, "audit_fraction": 1.0},
+        {"uma": "contributor", "ann": "controller"},
+    )
+    body = b"The tennis final went to five sets before the champion won."
+
+    submitted = stack.submit(domain, body, filename="final.txt")
+    result = stack.result(domain, submitted.doc_id)
+    audit = stack.stores.metadata.get_audit(domain, submitted.doc_id)
+
+    assert (result.outcome, result.decided_by) == ("rejected", "thresholds")
+    assert audit is not None
+    assert (audit.controller, audit.automatic_outcome, audit.label_outcome) == (
+        "ann",
+        "rejected",
+        None,
+    )
+    assert audit.score == result.score
+    assert audit.thresholds["audit_fraction"] == 1.0
+    assert audit.thresholds["decided_by"] == "thresholds"
+    save_history(stack, domain, submitted.doc_id, "auto_reject_audited")
+
+
 def test_review_gray_zone_is_decided_by_assigned_controller(stack: ReviewStack) -> None:
     """A gray-zone document waits for its round-robin controller, who decides."""
     domain = stack.add_domain(gray_zone(), MEMBERS)
@@ -473,6 +500,7 @@ def test_recorded_histories_exist_for_every_path() -> None:
         "ai_controller",
         "auto_approve",
         "auto_reject",
+        "auto_reject_audited",
         "gray_zone_controller",
         "gray_zone_escalation",
         "gray_zone_refusals_votes_admin",
