@@ -1,0 +1,161 @@
+"""The general queue's pipeline activity: run papermill notebooks for a workflow.
+
+``run_pipeline`` is a thin adapter over :func:`heysh.research.pipeline.run_pipeline`
+(the same function ``heysh pipeline`` calls): it loads the pipeline file,
+executes its notebooks with the given overrides, and returns the MLflow run
+that holds the executed copies. While the notebooks run it heartbeats, so a
+worker that dies is noticed within the heartbeat timeout. A failing cell is a
+non-retryable ``PipelineFailed`` error whose message names the step, notebook
+and cell; a bad pipeline file or parameter is ``InvalidActivityInput``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from heysh.activities import contracts as c
+from heysh.config import Settings
+from heysh.errors import ConfigError, PipelineError
+
+
+class PipelineActivities:
+    """The pipeline activity, holding the worker's settings.
+
+    Args:
+        settings: Where MLflow tracks (``HEYSH_HOME`` or ``MLFLOW_TRACKING_URI``)
+            and where default output folders go.
+        heartbeat_interval_s: Seconds between heartbeats while notebooks run;
+            keep it well under the workflow's heartbeat timeout.
+    """
+
+    def __init__(
+        self, *, settings: Settings, heartbeat_interval_s: float = 10.0
+    ) -> None:
+        self._settings = settings
+        self._heartbeat_interval_s = heartbeat_interval_s
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """Every pipeline activity, for the general Worker."""
+        return [self.run_pipeline]
+
+    @activity.defn(name=c.RUN_PIPELINE)
+    def run_pipeline(self, request: c.RunPipelineInput) -> c.RunPipelineResult:
+        """Execute the pipeline's notebooks and attach them to MLflow.
+
+        Runs in the worker's thread pool; the notebooks execute on a helper
+        thread while this one heartbeats the number of seconds elapsed.
+
+        Warning:
+            Cancelling the run stops the heartbeats, not the notebooks: the
+            pipeline goes on to its end (or until the worker process stops)
+            and still writes its notebooks and MLflow run, and a WARNING
+            ``pipeline_left_running`` is logged. Papermill cannot interrupt a
+            cell from another thread; running each pipeline in a child
+            process would allow it.
+
+        Raises:
+            ApplicationError: ``PipelineFailed`` (non-retryable) naming the
+                failing step, notebook and cell; ``InvalidActivityInput``
+                (non-retryable) for a missing or invalid pipeline file or an
+                undeclared parameter.
+        """
+        from heysh.research.pipeline import load_pipeline, run_pipeline
+
+        try:
+            pipeline = load_pipeline(Path(request.pipeline_file))
+            overrides = _checked_overrides(request.parameters, pipeline)
+        except ConfigError as err:
+            raise ApplicationError(
+                str(err), type=c.INVALID_INPUT_ERROR, non_retryable=True
+            ) from None
+        output = (
+            Path(request.output_dir)
+            if request.output_dir
+            else self._settings.home / "pipelines" / _folder_name(pipeline.name)
+        )
+        activity.logger.info(
+            "pipeline_activity_started",
+            extra={"pipeline": pipeline.name, "output_dir": str(output)},
+        )
+
+        outcome: dict[str, Any] = {}
+
+        def execute() -> None:
+            try:
+                outcome["result"] = run_pipeline(
+                    pipeline, output, self._settings, overrides=overrides
+                )
+            except BaseException as err:  # handed to the activity thread below
+                outcome["error"] = err
+
+        runner = threading.Thread(target=execute, name="heysh-pipeline", daemon=True)
+        started = time.monotonic()
+        runner.start()
+        try:
+            while runner.is_alive():
+                activity.heartbeat({"elapsed_s": round(time.monotonic() - started)})
+                runner.join(self._heartbeat_interval_s)
+        except BaseException:
+            # Cancellation is raised into this thread; the notebooks go on.
+            activity.logger.warning(
+                "pipeline_left_running",
+                extra={"pipeline": pipeline.name, "output_dir": str(output)},
+            )
+            raise
+
+        error = outcome.get("error")
+        if isinstance(error, PipelineError):
+            raise ApplicationError(
+                str(error), type=c.PIPELINE_FAILED_ERROR, non_retryable=True
+            ) from None
+        if isinstance(error, ConfigError):
+            raise ApplicationError(
+                str(error), type=c.INVALID_INPUT_ERROR, non_retryable=True
+            ) from None
+        if error is not None:
+            raise error
+        result = outcome["result"]
+        activity.logger.info(
+            "pipeline_activity_finished",
+            extra={"pipeline": pipeline.name, "mlflow_run_id": result.mlflow_run_id},
+        )
+        return c.RunPipelineResult(
+            pipeline=result.pipeline,
+            output_dir=str(result.output_dir),
+            mlflow_run_id=result.mlflow_run_id or "",
+            steps=[[step.name, step.status] for step in result.steps],
+        )
+
+
+def _checked_overrides(parameters: dict[str, Any], pipeline: Any) -> dict[str, Any]:
+    """Refuse an override that no notebook of the pipeline declares.
+
+    Raises:
+        ConfigError: naming the parameter and the declared ones.
+    """
+    from heysh.research.pipeline import declared_parameters
+
+    declared = set().union(*(declared_parameters(s.notebook) for s in pipeline.steps))
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise ConfigError(
+            f"parameters {', '.join(unknown)}: no notebook of pipeline "
+            f"{pipeline.name!r} declares them; they declare "
+            f"{', '.join(sorted(declared))}"
+        )
+    return dict(parameters)
+
+
+def _folder_name(pipeline_name: str) -> str:
+    """``<pipeline>-<workflow id>``: one folder per run, the same on a retry."""
+    info = activity.info()
+    workflow_id = info.workflow_id or info.activity_id
+    safe_id = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in workflow_id)
+    return f"{pipeline_name}-{safe_id}"

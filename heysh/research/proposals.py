@@ -1,0 +1,417 @@
+"""Threshold proposals: what an evaluation would change, applied only by an admin.
+
+An evaluation (``summary.json``) certifies thresholds per domain; this module
+turns each domain's certified pair into a recorded *proposal* when it differs
+from the domain's current ``DomainConfig``, with the evidence behind it (error
+bounds, rates, label counts, the MLflow run). Nothing reaches production until
+an admin of the domain applies the proposal, which writes the new config and
+records who applied it and when, in one transaction; an admin may also reject
+it with a note. A newer proposal for a domain supersedes the pending one.
+
+The relevance threshold is kept unless the proposed pair would leave it
+outside ``auto_reject < relevance <= auto_approve``; then the evaluation's own
+relevance line is proposed with the pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from heysh.domain.config import DomainConfig, validate_domain_config
+from heysh.domain.roles import Role
+from heysh.errors import ConfigError, DataError, PermissionDeniedError
+from heysh.stores.base import MetadataStore, ThresholdProposalRow
+
+_logger = logging.getLogger(__name__)
+
+PROPOSED = "proposed"
+APPLIED = "applied"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+STATUSES = (PROPOSED, APPLIED, REJECTED, SUPERSEDED)
+
+# The DomainConfig fields a proposal may change.
+THRESHOLD_FIELDS = (
+    "auto_reject_threshold",
+    "auto_approve_threshold",
+    "relevance_threshold",
+)
+# Thresholds closer than this are the same (summary.json rounds to 6 places).
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ProposalReport:
+    """What :func:`propose_thresholds` did for each domain of a summary.
+
+    Attributes:
+        proposed: Proposals stored by this call (a rerun on the same summary
+            stores none again).
+        existing: Proposal ids that were already stored for the same run.
+        skipped: ``domain_id -> reason`` for domains without a proposal
+            (unknown to the metadata store, thresholds unchanged, or a pair
+            no valid config can hold).
+    """
+
+    proposed: list[ThresholdProposalRow] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO strings), e.g. to log with the run."""
+        return {
+            "proposed": [
+                {
+                    "proposal_id": row.proposal_id,
+                    "domain_id": row.domain_id,
+                    "current": dict(row.current),
+                    "proposed": dict(row.proposed),
+                    "evidence": dict(row.evidence),
+                    "evidence_run_id": row.evidence_run_id,
+                    "proposed_by": row.proposed_by,
+                    "proposed_at": row.proposed_at.isoformat()
+                    if row.proposed_at
+                    else None,
+                }
+                for row in self.proposed
+            ],
+            "existing": list(self.existing),
+            "skipped": dict(self.skipped),
+        }
+
+
+def load_summary(summary: Path | str | Mapping[str, Any]) -> dict[str, Any]:
+    """Return an evaluation summary given as a ``summary.json`` path or a dict.
+
+    A folder means its ``summary.json``.
+
+    Raises:
+        DataError: if the file cannot be read, is not JSON, or has no
+            ``domains`` section.
+    """
+    if isinstance(summary, Mapping):
+        loaded = dict(summary)
+    else:
+        path = Path(summary)
+        if path.is_dir():
+            path = path / "summary.json"
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise DataError(
+                f"cannot read evaluation summary {path}: {err.strerror}"
+            ) from None
+        except ValueError as err:
+            raise DataError(f"evaluation summary {path} is not JSON: {err}") from None
+    if not isinstance(loaded.get("domains"), Mapping):
+        raise DataError(
+            "the evaluation summary has no 'domains' section; pass the summary.json "
+            "that heysh evaluate (or the compare-models notebook) wrote"
+        )
+    return loaded
+
+
+def propose_thresholds(
+    store: MetadataStore,
+    summary: Path | str | Mapping[str, Any],
+    *,
+    run_id: str | None = None,
+    proposed_by: str = "evaluation",
+    now: datetime | None = None,
+) -> ProposalReport:
+    """Record a proposal for every known domain whose certified thresholds changed.
+
+    Args:
+        store: Domains (their current configs) and the proposals table.
+        summary: ``summary.json`` (path, its folder, or the loaded dict).
+        run_id: The MLflow run holding the evidence; default the summary's
+            ``mlflow.parent_run_id``.
+        proposed_by: Who proposes (a user id, or the pipeline's name).
+        now: Proposal time; default now (UTC).
+
+    Returns:
+        The proposals stored, those that already existed, and why the other
+        domains got none.
+
+    Raises:
+        DataError: if the summary is unreadable or names no MLflow run and
+            none is given.
+    """
+    loaded = load_summary(summary)
+    run_id = run_id or (loaded.get("mlflow") or {}).get("parent_run_id")
+    if not run_id:
+        raise DataError(
+            "the evaluation summary names no MLflow run (mlflow.parent_run_id); "
+            "give the evidence run with --run-id"
+        )
+    when = now or datetime.now(UTC)
+    report = ProposalReport()
+    for domain_id, section in sorted(loaded["domains"].items()):
+        domain = store.get_domain(domain_id)
+        if domain is None:
+            report.skipped[domain_id] = "not a domain of the metadata store"
+            continue
+        current = validate_domain_config(json.loads(domain["config_json"] or "{}"))
+        try:
+            proposed = proposed_fields(current, section)
+        except ConfigError as err:
+            report.skipped[domain_id] = str(err)
+            continue
+        if proposed is None:
+            report.skipped[domain_id] = "certified thresholds equal the current ones"
+            continue
+        row = ThresholdProposalRow(
+            proposal_id=proposal_id_for(domain_id, run_id, proposed),
+            domain_id=domain_id,
+            current=threshold_fields(current),
+            proposed=proposed,
+            evidence=evidence_from(loaded, section, run_id),
+            evidence_run_id=run_id,
+            proposed_by=proposed_by,
+            proposed_at=when,
+        )
+        if store.add_threshold_proposal(row):
+            report.proposed.append(row)
+        else:
+            report.existing.append(row.proposal_id)
+    _logger.info(
+        "thresholds_proposed",
+        extra={
+            "run_id": run_id,
+            "proposed": len(report.proposed),
+            "existing": len(report.existing),
+            "skipped": len(report.skipped),
+        },
+    )
+    return report
+
+
+def proposed_fields(
+    current: DomainConfig, section: Mapping[str, Any]
+) -> dict[str, float | None] | None:
+    """Return the threshold fields to propose, or ``None`` if nothing changes.
+
+    Args:
+        current: The domain's config now.
+        section: The domain's entry of ``summary["domains"]`` (its certified
+            ``auto_reject_threshold`` / ``auto_approve_threshold``, ``None``
+            for a side that could not be certified, and its
+            ``relevance_threshold``).
+
+    Raises:
+        ConfigError: if the certified pair fits no valid config.
+
+    >>> config = DomainConfig(use_ai_controller=True)
+    >>> fields = proposed_fields(config, {"auto_reject_threshold": 3.0,
+    ...     "auto_approve_threshold": 8.5, "relevance_threshold": 5.0})
+    >>> [fields[k] for k in THRESHOLD_FIELDS]  # relevance 7.0 kept: 3 < 7 <= 8.5
+    [3.0, 8.5, 7.0]
+    """
+    pair = {
+        "auto_reject_threshold": _threshold(section, "auto_reject_threshold"),
+        "auto_approve_threshold": _threshold(section, "auto_approve_threshold"),
+    }
+    now = threshold_fields(current)
+    if all(_same(pair[k], now[k]) for k in pair):
+        return None
+    base = current.model_dump()
+    keep_relevance = {**pair, "relevance_threshold": current.relevance_threshold}
+    try:
+        DomainConfig.model_validate({**base, **keep_relevance})
+        return keep_relevance
+    except ValueError:
+        pass
+    relevance = _threshold(section, "relevance_threshold")
+    if relevance is None:
+        raise ConfigError(
+            f"the certified pair {pair} does not fit relevance_threshold "
+            f"{current.relevance_threshold} and the summary gives no other"
+        )
+    moved = {**pair, "relevance_threshold": relevance}
+    validate_domain_config({**base, **moved})
+    return moved
+
+
+def threshold_fields(config: DomainConfig) -> dict[str, float | None]:
+    """The threshold fields of a config, as stored in a proposal."""
+    return {name: getattr(config, name) for name in THRESHOLD_FIELDS}
+
+
+def evidence_from(
+    summary: Mapping[str, Any], section: Mapping[str, Any], run_id: str
+) -> dict[str, Any]:
+    """The evidence a proposal records: bounds, rates, labels, data and run.
+
+    Bounds are the certified upper bounds on the calibration split; rates are
+    measured on the test split, which tuning never saw.
+    """
+    dataset = summary.get("dataset") or {}
+    targets = summary.get("targets") or {}
+    return {
+        "run_id": run_id,
+        "model": section.get("model"),
+        "dataset": {
+            k: dataset.get(k) for k in ("name", "source", "content_hash", "documents")
+        },
+        "targets": {
+            k: targets.get(k) for k in ("false_approve", "false_reject", "confidence")
+        },
+        "bounds": {
+            "false_approve_bound": section.get("false_approve_bound"),
+            "false_reject_bound": section.get("false_reject_bound"),
+            "confidence": section.get("confidence"),
+            "scope": section.get("scope"),
+        },
+        "rates": {
+            k: section.get(k)
+            for k in (
+                "automation_rate",
+                "false_approve_rate",
+                "false_reject_rate",
+                "human_workload",
+                "test_documents",
+                "calibration_automation_rate",
+            )
+        },
+        "labels": {
+            "approve_side": section.get("n_approve_side"),
+            "reject_side": section.get("n_reject_side"),
+            "needed": section.get("labels_needed"),
+        },
+        "summary_created_at": summary.get("created_at"),
+    }
+
+
+def proposal_id_for(
+    domain_id: str, run_id: str, proposed: Mapping[str, float | None]
+) -> str:
+    """A short id, the same for the same domain, run and values (idempotent).
+
+    >>> proposal_id_for("news", "r1", {"auto_approve_threshold": 8.0})
+    'tp-a5d16a9bbcd5'
+    """
+    key = json.dumps([domain_id, run_id, dict(proposed)], sort_keys=True)
+    return "tp-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def apply_threshold_proposal(
+    store: MetadataStore, proposal_id: str, actor: str, *, note: str = ""
+) -> ThresholdProposalRow:
+    """Apply a pending proposal to its domain's config, as an admin of the domain.
+
+    The new config is the domain's current one with the proposed threshold
+    fields; it is written together with the proposal's new status, who applied
+    it and when.
+
+    Returns:
+        The proposal as now stored (status ``applied``).
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not an admin of the domain; nothing
+            changes.
+        ConfigError: no such proposal, it is no longer pending, or the domain's
+            thresholds changed since it was proposed (reject it and propose
+            again on a fresh evaluation).
+    """
+    row = _pending(store, proposal_id, actor, "apply")
+    domain = store.get_domain(row.domain_id)
+    if domain is None:
+        raise ConfigError(
+            f"domain {row.domain_id!r} of proposal {proposal_id} no longer exists"
+        )
+    current = validate_domain_config(json.loads(domain["config_json"] or "{}"))
+    now = threshold_fields(current)
+    if not all(_same(now[k], row.current.get(k)) for k in THRESHOLD_FIELDS):
+        raise ConfigError(
+            f"the thresholds of domain {row.domain_id} changed since proposal "
+            f"{proposal_id} was made (then {dict(row.current)}, now {now}); reject "
+            "it and propose again from a fresh evaluation"
+        )
+    new_config = validate_domain_config({**current.model_dump(), **dict(row.proposed)})
+    try:
+        stored = store.decide_threshold_proposal(
+            proposal_id,
+            APPLIED,
+            actor,
+            note=note,
+            config_json=new_config.model_dump_json(),
+        )
+    except DataError as err:
+        raise ConfigError(str(err)) from None
+    _logger.info(
+        "threshold_proposal_applied",
+        extra={
+            "proposal_id": proposal_id,
+            "domain_id": row.domain_id,
+            "actor": actor,
+            "evidence_run_id": row.evidence_run_id,
+        },
+    )
+    return stored
+
+
+def reject_threshold_proposal(
+    store: MetadataStore, proposal_id: str, actor: str, note: str
+) -> ThresholdProposalRow:
+    """Reject a pending proposal, as an admin of its domain, saying why.
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not an admin of the domain.
+        ConfigError: an empty note, no such proposal, or it is not pending.
+    """
+    if not note.strip():
+        raise ConfigError("say why the proposal is rejected (--note)")
+    _pending(store, proposal_id, actor, "reject")
+    try:
+        return store.decide_threshold_proposal(proposal_id, REJECTED, actor, note=note)
+    except DataError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _pending(
+    store: MetadataStore, proposal_id: str, actor: str, action: str
+) -> ThresholdProposalRow:
+    """The pending proposal, once ``actor`` is known to be its domain's admin."""
+    row = store.get_threshold_proposal(proposal_id)
+    if row is None:
+        raise ConfigError(
+            f"there is no threshold proposal {proposal_id!r}; see heysh thresholds list"
+        )
+    role = store.get_role(row.domain_id, actor)
+    if role != Role.ADMIN.value:
+        held = f"a {role}" if role else "not a member"
+        raise PermissionDeniedError(
+            f"{actor} is {held} in domain {row.domain_id}; only an admin of the "
+            f"domain may {action} threshold proposal {proposal_id}"
+        )
+    if row.status != PROPOSED:
+        raise ConfigError(
+            f"threshold proposal {proposal_id} is {row.status} (by {row.decided_by} "
+            f"at {row.decided_at}); only a pending proposal can be applied or "
+            "rejected"
+        )
+    return row
+
+
+def _threshold(section: Mapping[str, Any], name: str) -> float | None:
+    value = section.get(name)
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"the summary's {name} is {value}, not a score")
+    return number
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= _TOLERANCE
