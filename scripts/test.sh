@@ -16,7 +16,7 @@ trap 'scripts/servers/all.sh stop >/dev/null 2>&1 || true' EXIT
 
 echo "test: ruff and mypy" >&2
 .venv/bin/ruff check heysh tests benchmarks
-.venv/bin/mypy heysh/domain heysh/documents heysh/evaluation
+.venv/bin/mypy heysh  # strict for domain, documents, evaluation (pyproject.toml)
 
 if [ "$#" -eq 0 ]; then
   # The review workflow with the storage worker on the real servers, chosen by

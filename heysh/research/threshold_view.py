@@ -89,10 +89,10 @@ def _thresholds(
     summary: dict[str, Any], model: str, domain_id: str, output_dir: Path | None
 ) -> dict[str, Any]:
     if model == summary["winner"]:
-        return summary["domains"][domain_id]
+        return dict(summary["domains"][domain_id])
     if output_dir is None:
         raise ValueError(
             f"thresholds of {model!r} are in thresholds_by_model.json; pass output_dir"
         )
     by_model = json.loads((output_dir / "thresholds_by_model.json").read_text())
-    return by_model[model][domain_id]
+    return dict(by_model[model][domain_id])

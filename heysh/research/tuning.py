@@ -17,6 +17,7 @@ from heysh.evaluation.metrics import (
 )
 from heysh.evaluation.sweep import OperatingPoint, threshold_grid
 from heysh.evaluation.thresholds import (
+    DomainSplits,
     EmpiricalChoice,
     Targets,
     ThresholdChoice,
@@ -101,13 +102,15 @@ def tune_model(
         "test": scores.test,
     }
 
-    per_domain: dict[str, tuple[np.ndarray, ...]] = {}
+    per_domain: dict[str, DomainSplits] = {}
     for index, domain in enumerate(corpus.domains):
         masks = {name: domain_of[name] == index for name in labels}
-        per_domain[domain.domain_id] = tuple(
-            array
-            for name in ("calibration", "fit")
-            for array in (split_scores[name][masks[name]], labels[name][masks[name]])
+        calibration, fit = masks["calibration"], masks["fit"]
+        per_domain[domain.domain_id] = (
+            split_scores["calibration"][calibration],
+            labels["calibration"][calibration],
+            split_scores["fit"][fit],
+            labels["fit"][fit],
         )
     # Never auto-approve a document the model calls more likely irrelevant
     # (calibrated score below 5), nor auto-reject one it calls more likely

@@ -9,12 +9,12 @@ to the entry point (no ``fileConfig`` here).
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from heysh.stores._sql_tables import VERSION_TABLE
 
 
-def _run_on(connection: object) -> None:
+def _run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         version_table=VERSION_TABLE,
@@ -34,6 +34,10 @@ def run_migrations_online() -> None:
     url = context.get_x_argument(as_dictionary=True).get("url") or (
         context.config.get_main_option("sqlalchemy.url")
     )
+    if not url:
+        raise RuntimeError(
+            "no database URL: pass -x url=... or set sqlalchemy.url for alembic"
+        )
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
