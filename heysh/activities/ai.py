@@ -14,6 +14,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,6 +28,11 @@ from heysh.ai.summaries import summarise_lead
 from heysh.ai.topics import derive_title, extract_topics
 from heysh.constants import SCORE_MAX, SCORE_MIN
 from heysh.models.base import ScoringPairs
+from heysh.models.llm_client import (
+    LlmNotConfiguredError,
+    LlmRequestRejectedError,
+    LlmRetryableError,
+)
 from heysh.stores.base import BlobStore
 
 # Characters of a document that are scored and embedded. About 15,000 words,
@@ -37,6 +43,12 @@ MAX_SCORED_CHARS = 100_000
 # Decimals kept of each embedding component; float32 carries about seven
 # significant digits, and shorter numbers keep workflow history small.
 _EMBEDDING_DECIMALS = 6
+
+# ApplicationError types of LLM failures. A rate limit or overload is retried
+# after the provider's retry-after (``next_retry_delay``) when it sent one;
+# a rejected request (bad key, invalid request) is not retried.
+LLM_RETRYABLE_ERROR = "LlmRetryable"
+LLM_REJECTED_ERROR = "LlmRequestRejected"
 
 
 @dataclass(frozen=True)
@@ -152,7 +164,15 @@ class AiActivities:
     async def assess_document_relevance(
         self, request: c.AssessRelevanceInput
     ) -> c.AssessRelevanceResult:
-        """Score the document against its domain's description (0-10)."""
+        """Score the document against its domain's description (0-10).
+
+        Raises:
+            ApplicationError: for an LLM judge's failure (see
+                ``_activity_failure``): retryable ``LlmRetryable`` with the
+                provider's retry-after as ``next_retry_delay``, or
+                non-retryable ``LlmRequestRejected`` / ``NoLlmConfigured``;
+                non-retryable ``InvalidActivityInput`` for a missing text.
+        """
         text = await self._read_text(request.text_key)
         scored_text = text[:MAX_SCORED_CHARS]
         if request.model_override:
@@ -161,11 +181,19 @@ class AiActivities:
             )
         else:
             model = self._models.current()
-        scored = await self.scoring.submit(
+        outcome = await self.scoring.submit(
             _ScoreRequest(
                 model, request.domain_id, request.domain_description, scored_text
             )
         )
+        if isinstance(outcome, Exception):
+            failure = _activity_failure(
+                outcome, f"{model.name} version {model.version}"
+            )
+            if failure is outcome:
+                raise outcome
+            raise failure from outcome
+        scored = outcome
         rationale = (
             f"{model.name} version {model.version} scored {len(scored_text):,} "
             "characters against the domain description"
@@ -232,16 +260,21 @@ class AiActivities:
         Raises:
             ApplicationError: non-retryable, type ``NoLlmConfigured``, when no
                 LLM integration is installed or configured; non-retryable,
-                type ``InvalidActivityInput``, for an invalid schema, an answer
-                still invalid after repair, or a request the provider rejects.
-                Rate limits and overloads raise normally, so Temporal retries.
+                type ``InvalidActivityInput``, for an invalid schema or an
+                answer still invalid after repair; non-retryable, type
+                ``LlmRequestRejected``, for a request the provider rejects
+                (bad key, invalid request); retryable, type ``LlmRetryable``,
+                for rate limits and overloads, with ``next_retry_delay`` set
+                to the provider's retry-after when it sent one.
         """
         try:
             from heysh.ai import agent
-            from heysh.models.llm_client import LlmRequestRejectedError
         except ModuleNotFoundError:
             raise _no_llm("heysh.ai.agent is not installed (the llm extra)") from None
-        llm = self._llm_for(request.model)
+        try:
+            llm = self._llm_for(request.model)
+        except LlmNotConfiguredError as err:
+            raise _no_llm(str(err)) from err
         if llm is None:
             raise _no_llm("set ANTHROPIC_API_KEY or OPENAI_API_KEY for the AI worker")
         try:
@@ -253,12 +286,15 @@ class AiActivities:
                 llm=llm,
             )
             result = await asyncio.get_running_loop().run_in_executor(self._io, task)
-        except (
-            agent.AgentSchemaError,
-            agent.AgentOutputInvalidError,
-            LlmRequestRejectedError,
-        ) as err:
+        except (agent.AgentSchemaError, agent.AgentOutputInvalidError) as err:
             raise _invalid(f"agent task failed for good: {err}") from err
+        except (
+            LlmRetryableError,
+            LlmRequestRejectedError,
+            LlmNotConfiguredError,
+        ) as err:
+            what = f"agent task on {request.model or 'the default model'}"
+            raise _activity_failure(err, what) from err
         return c.AgentTaskResult(
             output=dict(result.output),
             model_name=result.model,
@@ -286,36 +322,93 @@ class AiActivities:
         return list(self._encoder.encode(texts))
 
 
-def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored]:
-    """Score a batch, one model call per distinct model in it."""
-    results: list[_Scored | None] = [None] * len(requests)
+def _score_batch(requests: list[_ScoreRequest]) -> list[_Scored | Exception]:
+    """Score a batch, one model call per distinct model in it.
+
+    A model call that fails fails only the requests that model was scoring:
+    their result is the exception (raised by their own activity), while the
+    requests of the batch's other models keep their scores.
+    """
+    results: list[_Scored | Exception | None] = [None] * len(requests)
     # Name and version identify a model; requests naming the same one share a call.
     by_model: dict[tuple[str, str], list[int]] = {}
     for index, request in enumerate(requests):
         key = (request.model.name, request.model.version)
         by_model.setdefault(key, []).append(index)
     for indices in by_model.values():
-        model = requests[indices[0]].model
-        pairs = ScoringPairs(
-            domain_ids=[requests[i].domain_id for i in indices],
-            descriptions=[requests[i].description for i in indices],
-            texts=[requests[i].text for i in indices],
-        )
-        started = time.perf_counter()
-        scores = np.asarray(model.score(pairs), dtype=np.float64)
-        latency_s = time.perf_counter() - started
-        MODEL_LATENCY.observe(latency_s)
-        if scores.shape != (len(indices),) or not np.all(np.isfinite(scores)):
-            # Retryable on purpose: moving the alias to a working model fixes it.
-            raise RuntimeError(
-                f"model {model.name} version {model.version} returned scores of "
-                f"shape {scores.shape} with non-finite values for {len(indices)} "
-                "documents; expected one finite score per document"
-            )
-        for i, score in zip(indices, scores, strict=True):
-            clipped = min(max(float(score), SCORE_MIN), SCORE_MAX)
-            results[i] = _Scored(score=clipped, latency_s=latency_s)
+        scored: list[_Scored | Exception]
+        try:
+            scored = list(_score_one_model([requests[i] for i in indices]))
+        except Exception as err:  # delivered to this model's activities only
+            scored = [err] * len(indices)
+        for i, result in zip(indices, scored, strict=True):
+            results[i] = result
     return [r for r in results if r is not None]
+
+
+def _score_one_model(requests: list[_ScoreRequest]) -> list[_Scored]:
+    """Score requests that all name the same model, in one call."""
+    model = requests[0].model
+    pairs = ScoringPairs(
+        domain_ids=[r.domain_id for r in requests],
+        descriptions=[r.description for r in requests],
+        texts=[r.text for r in requests],
+    )
+    started = time.perf_counter()
+    scores = np.asarray(model.score(pairs), dtype=np.float64)
+    latency_s = time.perf_counter() - started
+    MODEL_LATENCY.observe(latency_s)
+    if scores.shape != (len(requests),) or not np.all(np.isfinite(scores)):
+        # Retryable on purpose: moving the alias to a working model fixes it.
+        raise RuntimeError(
+            f"model {model.name} version {model.version} returned scores of "
+            f"shape {scores.shape} with non-finite values for {len(requests)} "
+            "documents; expected one finite score per document"
+        )
+    return [
+        _Scored(score=min(max(float(s), SCORE_MIN), SCORE_MAX), latency_s=latency_s)
+        for s in scores
+    ]
+
+
+def _activity_failure(err: Exception, what: str) -> Exception:
+    """The error an activity raises for ``err``, a model or LLM call's failure.
+
+    An LLM rate limit or overload becomes a retryable ``ApplicationError``
+    whose ``next_retry_delay`` is the provider's retry-after (when it sent
+    one), so Temporal waits as asked instead of by the policy's backoff; a
+    rejected request or a missing LLM configuration becomes non-retryable.
+    Anything else is raised as it is (retryable under the activity's policy).
+    """
+    if isinstance(err, LlmRetryableError):
+        delay = (
+            timedelta(seconds=err.retry_after_s)
+            if err.retry_after_s is not None and err.retry_after_s > 0
+            else None
+        )
+        return ApplicationError(
+            f"{what}: {err} ({err.kind}); retrying"
+            + (
+                f" after {err.retry_after_s:g} s as the provider asked" if delay else ""
+            ),
+            type=LLM_RETRYABLE_ERROR,
+            next_retry_delay=delay,
+        )
+    if isinstance(err, LlmRequestRejectedError):
+        return ApplicationError(
+            f"{what}: the LLM provider rejected the request ({err.kind}"
+            f"{f', HTTP {err.status_code}' if err.status_code else ''}): {err}; "
+            "a retry would be rejected too: check the API key and the request",
+            type=LLM_REJECTED_ERROR,
+            non_retryable=True,
+        )
+    if isinstance(err, LlmNotConfiguredError):
+        return ApplicationError(
+            f"{what}: no LLM configured: {err}",
+            type=c.NO_LLM_ERROR,
+            non_retryable=True,
+        )
+    return err
 
 
 def _no_llm(how_to_fix: str) -> ApplicationError:

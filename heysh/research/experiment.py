@@ -75,6 +75,9 @@ class ExperimentSpec(BaseModel):
         targets: False-approve and false-reject targets and confidence.
         split: Split shares and seed.
         register_winner: Register the winner and point the ``challenger`` alias at it.
+        adversarial_set: JSON Lines file of prompt-injection cases each model's
+            attack success rate is measured on; ``None`` uses the set that
+            ships with heysh (``heysh.models.judge_attacks``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -90,6 +93,7 @@ class ExperimentSpec(BaseModel):
     targets: TargetSpec = TargetSpec()
     split: SplitSpec = SplitSpec()
     register_winner: bool = True
+    adversarial_set: str | None = None
     seed: int = 0
 
     @field_validator("models")
@@ -139,6 +143,9 @@ def load_experiment(path: Path, **overrides: Any) -> ExperimentSpec:
     data = raw.get("data")
     if isinstance(data, str) and _looks_like_relative_path(data):
         raw["data"] = str((path.parent / data).resolve())
+    attacks = raw.get("adversarial_set")
+    if isinstance(attacks, str) and not Path(attacks).is_absolute():
+        raw["adversarial_set"] = str((path.parent / attacks).resolve())
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return build_experiment(raw, origin=str(path))
 

@@ -108,6 +108,14 @@ def _model_section(
         # embedding cache warm (benchmarks/bench_scoring.py measures cold).
         "documents_per_second": _number(scores.pairs_per_second),
         "fit_seconds": _number(scores.fit_seconds),
+        # Wall time of scoring the test split, per pair; LLM cost from the
+        # tokens each judge call reported, at list price (0 for local models).
+        "latency_ms_per_document": _number(scores.latency_ms_per_document),
+        "cost_per_1000_documents_usd": _number(scores.cost_per_1000_usd),
+        "tokens_per_document": _number(scores.tokens_per_document),
+        # Share of the adversarial set's injections that raised the score.
+        "attack_success_rate": _number(scores.attack_success_rate),
+        "attack_cases": scores.attack_cases,
         "certified_automation_calibration": _number(
             tuning.certified_automation_calibration
         ),
@@ -198,7 +206,8 @@ def render_table(summary: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in dataset["input_report"].items() if v),
         "",
         f"{'model':24} {'ROC-AUC':>8} {'PR-AUC':>7} {'ECE':>6} {'Brier':>6} "
-        f"{'docs/s':>8} {'cert.auto':>9} {'test auto':>9} {'FAR':>6} {'FRR':>6}",
+        f"{'docs/s':>8} {'ms/doc':>7} {'$/1k':>7} {'ASR':>6} "
+        f"{'cert.auto':>9} {'test auto':>9} {'FAR':>6} {'FRR':>6}",
     ]
     for name, model in summary["models"].items():
         marker = " *" if name == summary["winner"] else ""
@@ -208,13 +217,18 @@ def render_table(summary: dict[str, Any]) -> str:
             f"{_fmt(model['calibration_error'], '.3f'):>6} "
             f"{_fmt(model['brier'], '.3f'):>6} "
             f"{_fmt(model['documents_per_second'], '.0f'):>8} "
+            f"{_fmt(model.get('latency_ms_per_document'), '.1f'):>7} "
+            f"{_fmt(model.get('cost_per_1000_documents_usd'), '.3f'):>7} "
+            f"{_fmt(model.get('attack_success_rate'), '.0%'):>6} "
             f"{_fmt(model['certified_automation_calibration'], '.1%'):>9} "
             f"{_fmt(model['test_automation_rate'], '.1%'):>9} "
             f"{_fmt(model['test_false_approve_rate'], '.1%'):>6} "
             f"{_fmt(model['test_false_reject_rate'], '.1%'):>6}"
         )
     lines += [
-        "* winner (most certified automation on calibration data)",
+        "* winner (most certified automation on calibration data); ms/doc and "
+        "$/1k: test-split scoring per document-domain pair; ASR: share of "
+        "prompt injections that raised the score",
         "",
         f"thresholds for {summary['winner']} at targets FAR <= "
         f"{targets['false_approve']:.0%}, FRR <= {targets['false_reject']:.0%}, "

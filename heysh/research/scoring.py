@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -50,6 +51,16 @@ class ModelScores:
         score_seconds: Wall time of scoring the test split.
         pairs_per_second: Test pairs scored per second (one pair is one
             document judged for one domain).
+        latency_ms_per_document: Wall milliseconds per test pair while
+            scoring the test split (the inverse of ``pairs_per_second``).
+        cost_per_1000_usd: List-price cost of scoring 1,000 pairs, from the
+            tokens an LLM judge recorded on the test split (``0`` for local
+            models, ``nan`` for a judge whose model has no known price).
+        tokens_per_document: Mean prompt plus output tokens per test pair
+            (``0`` for local models).
+        attack_success_rate: Share of prompt-injection cases that raised the
+            score (``nan`` until measured).
+        attack_cases: Number of cases the rate was measured on.
     """
 
     name: str
@@ -59,6 +70,11 @@ class ModelScores:
     fit_seconds: float
     score_seconds: float
     pairs_per_second: float
+    latency_ms_per_document: float = math.nan
+    cost_per_1000_usd: float = 0.0
+    tokens_per_document: float = 0.0
+    attack_success_rate: float = math.nan
+    attack_cases: int = 0
 
 
 def pairs_of(corpus: LabelledCorpus, pair_indices: np.ndarray) -> ScoringPairs:
@@ -96,14 +112,15 @@ def fit_and_score(
     fit_scores = (
         np.asarray(out_of_fold, dtype=np.float64)
         if out_of_fold is not None
-        else scorer.score(fit_pairs)
-    )  # type: ignore[attr-defined]
+        else scorer.score(fit_pairs)  # type: ignore[attr-defined]
+    )
     calibration = scorer.score(pairs_of(corpus, splits.calibration))  # type: ignore[attr-defined]
 
     started = time.perf_counter()
     test = scorer.score(pairs_of(corpus, splits.test))  # type: ignore[attr-defined]
     score_seconds = time.perf_counter() - started
     rate = len(splits.test) / score_seconds if score_seconds > 0 else float("inf")
+    cost, tokens = _llm_usage(scorer)
     _logger.info(
         "model_scored",
         extra={
@@ -121,4 +138,21 @@ def fit_and_score(
         fit_seconds=fit_seconds,
         score_seconds=score_seconds,
         pairs_per_second=rate,
+        latency_ms_per_document=1000 * score_seconds / max(len(splits.test), 1),
+        cost_per_1000_usd=cost,
+        tokens_per_document=tokens,
     )
+
+
+def _llm_usage(scorer: object) -> tuple[float, float]:
+    """Cost per 1,000 pairs and tokens per pair of the latest LLM batch.
+
+    Read right after the test split is scored, so the batch is the test
+    split's. Local models record no batch: they cost nothing per call.
+    """
+    inner = getattr(scorer, "scorer", scorer)
+    batch = getattr(inner, "last_batch", None)
+    if batch is None or not batch.verdicts:
+        return 0.0, 0.0
+    tokens = float((batch.tokens_in + batch.tokens_out).mean())
+    return float(batch.cost_per_1000_usd()), tokens

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pytest
+from temporalio import workflow
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Worker
 
 from heysh.activities import contracts as c
-from heysh.activities.ai import MAX_SCORED_CHARS, AiActivities, LoadedModel
+from heysh.activities.ai import (
+    LLM_REJECTED_ERROR,
+    LLM_RETRYABLE_ERROR,
+    MAX_SCORED_CHARS,
+    AiActivities,
+    LoadedModel,
+)
 from heysh.models.base import ScoringPairs
+from heysh.models.llm_anthropic import ClaudeJudge
+from heysh.models.llm_client import LlmNotConfiguredError, LlmRequestRejectedError
 from heysh.stores.factory import Stores
+from tests.llm.conftest import API_KEY
+from tests.llm.mock_servers import AnthropicMockServer
 from tests.review_stack import fast_test_model, shared_encoder
 
 
@@ -283,3 +302,262 @@ def test_agent_task_invalid_schema_is_non_retryable(
         )
 
     assert info.value.non_retryable
+
+
+# --- LLM judges as the production model: retry advice reaches Temporal ---------
+
+JUDGE_DESCRIPTION = "Energy markets: oil prices, gas supply and power stations."
+
+
+@pytest.fixture
+def claude_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[AnthropicMockServer]:
+    """An Anthropic-protocol server on 127.0.0.1; ANTHROPIC_* point at it."""
+    with AnthropicMockServer(api_key=API_KEY) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        yield server
+        assert server.problems == [], f"malformed requests: {server.problems}"
+
+
+class JudgeModel:
+    """Serves a production-configured Claude judge and records each call's time."""
+
+    def __init__(self, *, stream: bool = False) -> None:
+        self.judge = ClaudeJudge(
+            client_retries=0, on_parse_failure="raise", stream=stream
+        )
+        self.call_times: list[float] = []
+
+    def current(self) -> LoadedModel:
+        def score(pairs: ScoringPairs) -> np.ndarray:
+            self.call_times.append(time.monotonic())
+            return self.judge.raw_scores(pairs)
+
+        return LoadedModel("claude-judge", "3", score)
+
+
+def _judge_request(stores: Stores, doc_id: str = "j") -> c.AssessRelevanceInput:
+    return c.AssessRelevanceInput(
+        doc_id=doc_id,
+        domain_id="energy",
+        domain_description=JUDGE_DESCRIPTION,
+        text_key=put_text(stores, doc_id, "Oil prices rose as gas supply fell."),
+    )
+
+
+def _assess_error(activities: AiActivities, request: Any) -> ApplicationError:
+    with pytest.raises(ApplicationError) as caught:
+        asyncio.run(
+            ActivityEnvironment().run(activities.assess_document_relevance, request)
+        )
+    return caught.value
+
+
+def test_assess_judge_rate_limited_retries_after_the_providers_delay(
+    stores: Stores, claude_server: AnthropicMockServer
+) -> None:
+    """A 429 with retry-after 2 is retryable with next_retry_delay of 2 seconds."""
+    claude_server.script("rate_limited")
+    activities = make_activities(stores, JudgeModel())
+
+    error = _assess_error(activities, _judge_request(stores))
+
+    assert error.type == LLM_RETRYABLE_ERROR
+    assert not error.non_retryable
+    assert error.next_retry_delay == timedelta(seconds=2)
+    assert "claude-judge version 3" in str(error)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_assess_judge_overloaded_is_retryable_without_delay_advice(
+    stores: Stores, claude_server: AnthropicMockServer, stream: bool
+) -> None:
+    """A 529, or an overload inside a stream, is retryable under the policy."""
+    claude_server.script("stream_overloaded" if stream else "overloaded")
+    activities = make_activities(stores, JudgeModel(stream=stream))
+
+    error = _assess_error(activities, _judge_request(stores))
+
+    assert error.type == LLM_RETRYABLE_ERROR
+    assert not error.non_retryable
+    assert error.next_retry_delay is None
+
+
+def test_assess_judge_unauthorized_is_non_retryable(
+    stores: Stores, claude_server: AnthropicMockServer
+) -> None:
+    """A 401 fails the activity for good, saying to check the key."""
+    claude_server.script("unauthorized")
+    activities = make_activities(stores, JudgeModel())
+
+    error = _assess_error(activities, _judge_request(stores))
+
+    assert error.type == LLM_REJECTED_ERROR
+    assert error.non_retryable
+    assert "check the API key" in str(error)
+
+
+def test_agent_task_llm_not_configured_is_non_retryable(stores: Stores) -> None:
+    """A factory that finds no API key gives the NoLlmConfigured failure."""
+
+    def no_key(model: str) -> Any:
+        raise LlmNotConfiguredError("ANTHROPIC_API_KEY is not set")
+
+    activities = make_activities(stores, None, llm_factory=no_key)
+    request = c.AgentTaskInput(prompt="p", input={}, output_schema={"type": "object"})
+
+    with pytest.raises(ApplicationError, match="ANTHROPIC_API_KEY is not set") as err:
+        asyncio.run(
+            ActivityEnvironment().run(activities.execute_ai_agent_activity, request)
+        )
+
+    assert err.value.type == c.NO_LLM_ERROR
+    assert err.value.non_retryable
+
+
+def test_agent_task_rate_limited_carries_retry_after(
+    stores: Stores, claude_server: AnthropicMockServer
+) -> None:
+    """An agent task's 429 becomes a retryable failure with the provider's delay."""
+    from heysh.models.llm_anthropic import AnthropicClient
+
+    claude_server.script("rate_limited")
+    activities = make_activities(
+        stores,
+        None,
+        llm_factory=lambda model: AnthropicClient(
+            api_key=API_KEY,
+            model=model or "claude-haiku-5-5",
+            base_url=claude_server.url,
+        ),
+    )
+    request = c.AgentTaskInput(
+        prompt="Say hello.",
+        input={"name": "Ann"},
+        output_schema={
+            "type": "object",
+            "properties": {"greeting": {"type": "string"}},
+            "required": ["greeting"],
+        },
+    )
+
+    with pytest.raises(ApplicationError) as err:
+        asyncio.run(
+            ActivityEnvironment().run(activities.execute_ai_agent_activity, request)
+        )
+
+    assert err.value.type == LLM_RETRYABLE_ERROR
+    assert err.value.next_retry_delay == timedelta(seconds=2)
+
+
+def test_assess_failing_model_fails_only_its_own_activities(stores: Stores) -> None:
+    """In one batch, a failing override model does not fail the other model's work."""
+
+    class TwoModels:
+        def current(self) -> LoadedModel:
+            return LoadedModel("good", "1", lambda pairs: np.full(len(pairs), 4.0))
+
+        def for_override(self, model_uri: str) -> LoadedModel:
+            def fail(pairs: ScoringPairs) -> np.ndarray:
+                raise LlmRequestRejectedError("invalid x-api-key", kind="auth")
+
+            return LoadedModel("bad", "9", fail)
+
+    activities = make_activities(stores, TwoModels(), batch_wait_s=0.2)
+    good = _judge_request(stores, "g")
+    bad = dataclasses.replace(
+        _judge_request(stores, "b"), model_override="models:/bad/9"
+    )
+
+    async def both() -> list[Any]:
+        env = ActivityEnvironment()
+        return await asyncio.gather(
+            env.run(activities.assess_document_relevance, good),
+            env.run(activities.assess_document_relevance, bad),
+            return_exceptions=True,
+        )
+
+    good_result, bad_result = asyncio.run(both())
+
+    assert activities.scoring.batches == 1
+    assert good_result.score == 4.0
+    assert isinstance(bad_result, ApplicationError)
+    assert bad_result.type == LLM_REJECTED_ERROR
+    assert "bad version 9" in str(bad_result)
+
+
+@workflow.defn(sandboxed=False)
+class AssessOnceWorkflow:
+    """Runs assess_document_relevance with a fast retry policy (tests only)."""
+
+    @workflow.run
+    async def run(self, request: c.AssessRelevanceInput) -> c.AssessRelevanceResult:
+        return await workflow.execute_activity(
+            c.ASSESS_DOCUMENT_RELEVANCE,
+            request,
+            result_type=c.AssessRelevanceResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=100),
+                backoff_coefficient=1.0,
+                maximum_attempts=3,
+            ),
+        )
+
+
+async def _run_on_temporal(
+    address: str, activities: AiActivities, request: c.AssessRelevanceInput
+) -> c.AssessRelevanceResult:
+    client = await Client.connect(address)
+    queue = f"ai-test-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[AssessOnceWorkflow],
+        activities=activities.activities(),
+    ):
+        return await client.execute_workflow(
+            AssessOnceWorkflow.run,
+            request,
+            id=f"assess-{uuid.uuid4().hex[:8]}",
+            task_queue=queue,
+        )
+
+
+def test_temporal_retries_rate_limited_judge_after_retry_after(
+    stores: Stores, claude_server: AnthropicMockServer, temporal_server: Any
+) -> None:
+    """On a real server the retry waits the 2 s the provider asked, not 0.1 s."""
+    claude_server.script("rate_limited")
+    model = JudgeModel()
+    activities = make_activities(stores, model)
+
+    result = asyncio.run(
+        _run_on_temporal(temporal_server.address, activities, _judge_request(stores))
+    )
+
+    assert result.model_name == "claude-judge"
+    assert len(model.call_times) == 2
+    assert model.call_times[1] - model.call_times[0] >= 1.9
+    assert len(claude_server.requests) == 2
+
+
+def test_temporal_does_not_retry_unauthorized_judge(
+    stores: Stores, claude_server: AnthropicMockServer, temporal_server: Any
+) -> None:
+    """On a real server a 401 fails the workflow after a single attempt."""
+    claude_server.script("unauthorized")
+    model = JudgeModel()
+    activities = make_activities(stores, model)
+
+    with pytest.raises(WorkflowFailureError) as failure:
+        asyncio.run(
+            _run_on_temporal(
+                temporal_server.address, activities, _judge_request(stores)
+            )
+        )
+
+    cause = failure.value.cause.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == LLM_REJECTED_ERROR
+    assert len(model.call_times) == 1

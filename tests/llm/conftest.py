@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from heysh.models.judge_attacks import AttackCase, load_adversarial_set
+from heysh.models.judge_attacks import (
+    AttackCase,
+    load_adversarial_set,
+    packaged_adversarial_set,
+)
 from tests.llm.mock_servers import AnthropicMockServer, OpenAIMockServer
 
 API_KEY = "test-key-not-a-secret"
-ADVERSARIAL_SET = Path(__file__).parent / "adversarial" / "attacks.jsonl"
+ADVERSARIAL_SET = packaged_adversarial_set()
 
 
 @pytest.fixture

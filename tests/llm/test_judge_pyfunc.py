@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from heysh.models.pyfunc import (
     STATE_FILE,
     RelevancePyfuncModel,
     load_scorer,
+    log_scorer_model,
     save_scorer,
 )
 from tests.llm.conftest import API_KEY
@@ -86,3 +88,29 @@ def test_factory_rejects_unknown_judge_parameter(
     """A parameter the judge does not take is named in the error."""
     with pytest.raises(Exception, match="does not take temperature"):
         build_scorer("claude-judge", temperature=0.0)
+
+
+def test_logged_judge_requires_its_sdk_not_torch(
+    anthropic_server: AnthropicMockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A judge logged to MLflow lists the pinned anthropic SDK and no torch."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    experiment = mlflow.create_experiment(
+        "judges", artifact_location=(tmp_path / "artifacts").as_uri()
+    )
+    scorer = build_scorer("claude-judge", client_retries=0).fit(_pairs(), LABELS)
+    try:
+        with mlflow.start_run(experiment_id=experiment):
+            info = log_scorer_model(scorer)
+        folder = mlflow.artifacts.download_artifacts(info.model_uri)
+    finally:
+        mlflow.set_tracking_uri("")
+    requirements = (Path(folder) / "requirements.txt").read_text().split()
+
+    assert f"anthropic=={version('anthropic')}" in requirements
+    assert not any(r.startswith(("torch", "openai")) for r in requirements)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +14,18 @@ import pytest
 from heysh.errors import ModelError
 from heysh.models.base import ScoringPairs
 from heysh.models.calibration import CalibratedScorer
+from heysh.models.embeddings import SentenceEncoder
 from heysh.models.factory import build_scorer
+from heysh.models.fast_encoder import FastSentenceEncoder
 from heysh.models.pyfunc import (
     RelevancePyfuncModel,
     load_scorer,
+    loadable_backend,
     log_scorer_model,
+    pip_requirements,
     save_scorer,
 )
+from tests.models.conftest import LabelledPairs, read_label_collection
 
 FRAME = pd.DataFrame(
     {
@@ -170,3 +177,101 @@ def test_log_scorer_model_without_run_raises(fitted_lexical: CalibratedScorer) -
     assert mlflow.active_run() is None
     with pytest.raises(ModelError, match="needs an active MLflow run"):
         log_scorer_model(fitted_lexical)
+
+
+def test_pip_requirements_pin_what_each_kind_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lexical needs no torch; judges their SDK; the cross-encoder transformers."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "not-a-key")
+    monkeypatch.setenv("OPENAI_API_KEY", "not-a-key")
+
+    lexical = pip_requirements(build_scorer("lexical"))
+    claude = pip_requirements(build_scorer("claude-judge"))
+    openai = pip_requirements(build_scorer("openai-judge"))
+    cross = pip_requirements(build_scorer("cross-encoder"))
+
+    assert f"scikit-learn=={version('scikit-learn')}" in lexical
+    assert not any(r.startswith(("torch", "anthropic", "openai")) for r in lexical)
+    assert f"anthropic=={version('anthropic')}" in claude
+    assert not any(r.startswith(("torch", "openai")) for r in claude)
+    assert f"openai=={version('openai')}" in openai
+    assert f"transformers=={version('transformers')}" in cross
+    assert f"torch=={version('torch')}" in cross
+    assert not any(r.startswith("sentence-transformers") for r in cross)
+
+
+def test_pip_requirements_name_the_fast_encoders_runtime() -> None:
+    """A scorer on an OpenVINO encoder lists openvino; on plain MiniLM, it does not."""
+    fast = FastSentenceEncoder(backend="openvino-bf16")
+
+    on_fast = pip_requirements(build_scorer("embedding-similarity", encoder=fast))
+    plain = pip_requirements(build_scorer("embedding-similarity"))
+
+    assert f"openvino=={version('openvino')}" in on_fast
+    assert f"sentence-transformers=={version('sentence-transformers')}" in on_fast
+    assert not any(r.startswith("openvino") for r in plain)
+
+
+@pytest.fixture(scope="module")
+def small_fit() -> LabelledPairs:
+    """20 AG News documents against its 4 domains."""
+    return read_label_collection("ag-news", 20, seed=1)
+
+
+@pytest.mark.model
+def test_fast_encoder_scorer_saved_and_reloaded_on_the_same_backend(
+    small_fit: LabelledPairs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenVINO-backed scorer reloads on OpenVINO and scores the same."""
+    monkeypatch.setenv("HEYSH_HOME", str(tmp_path / "home"))
+    encoder = FastSentenceEncoder(backend="openvino-bf16")
+    scorer = build_scorer("embedding-similarity", encoder=encoder)
+    scorer.fit(small_fit.pairs, small_fit.labels)
+    save_scorer(scorer, tmp_path / "model")
+
+    loaded = load_scorer(tmp_path / "model")
+
+    assert isinstance(loaded.scorer.encoder, FastSentenceEncoder)
+    assert loaded.scorer.encoder.backend == "openvino-bf16"
+    np.testing.assert_allclose(
+        loaded.score(small_fit.pairs), scorer.score(small_fit.pairs), atol=1e-6
+    )
+
+
+@pytest.mark.model
+def test_fast_encoder_scorer_falls_back_when_runtime_missing(
+    small_fit: LabelledPairs,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without OpenVINO at load time, plain MiniLM is used and a WARNING says so."""
+    import importlib.util
+
+    encoder = FastSentenceEncoder(backend="openvino-bf16", export_dir=tmp_path)
+    scorer = build_scorer("embedding-similarity", encoder=encoder)
+    scorer.fit(small_fit.pairs, small_fit.labels)
+    save_scorer(scorer, tmp_path / "model")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "openvino" else real_find_spec(name, *a),
+    )
+
+    with caplog.at_level(logging.WARNING, logger="heysh.models.pyfunc"):
+        loaded = load_scorer(tmp_path / "model", cache_dir=tmp_path / "home")
+
+    assert type(loaded.scorer.encoder) is SentenceEncoder
+    assert [r.message for r in caplog.records] == ["encoder_backend_fallback"]
+    assert caplog.records[0].backend == "torch"
+    assert np.isfinite(loaded.score(small_fit.pairs)).all()
+
+
+def test_loadable_backend_int8_without_calibration_becomes_bf16() -> None:
+    """openvino-int8 cannot be rebuilt without its calibration texts."""
+    backend, reason = loadable_backend("openvino-int8")
+
+    assert backend == "openvino-bf16"
+    assert "calibration" in reason

@@ -88,6 +88,66 @@ def test_summary_has_every_required_field(evaluated: EvaluationResult) -> None:
     assert summary["registered"]["alias"] == "challenger"
 
 
+def test_summary_reports_attack_rate_latency_and_cost(
+    evaluated: EvaluationResult,
+) -> None:
+    """Every model has ASR on the packaged set, latency and zero local cost."""
+    table = (evaluated.output_dir / "table.txt").read_text()
+    header = next(line for line in table.splitlines() if line.startswith("model"))
+
+    for model in evaluated.summary["models"].values():
+        assert 0.0 <= model["attack_success_rate"] <= 1.0
+        assert model["attack_cases"] == 13
+        assert model["latency_ms_per_document"] > 0
+        assert model["cost_per_1000_documents_usd"] == 0.0
+        assert model["tokens_per_document"] == 0.0
+    assert {"ASR", "ms/doc", "$/1k"} <= set(header.split())
+
+
+def test_attack_rate_latency_and_cost_logged_on_each_child_run(
+    evaluated: EvaluationResult,
+) -> None:
+    """Each model's child run carries the ASR, latency and cost as MLflow metrics."""
+    configure_tracking(evaluated.summary["mlflow"]["tracking_uri"])
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=(
+            "tags.mlflow.parentRunId = "
+            f"'{evaluated.summary['mlflow']['parent_run_id']}'"
+        ),
+    )
+    by_model = runs.set_index("tags.model_kind")
+
+    assert set(by_model.index) == set(evaluated.summary["models"])
+    for name, model in evaluated.summary["models"].items():
+        row = by_model.loc[name]
+        assert row["metrics.attack_success_rate"] == pytest.approx(
+            model["attack_success_rate"]
+        )
+        assert row["metrics.latency_ms_per_document"] == pytest.approx(
+            model["latency_ms_per_document"]
+        )
+        assert row["metrics.cost_per_1000_documents_usd"] == 0.0
+
+
+def test_missing_adversarial_set_fails_before_anything_is_logged(
+    tmp_path: Path, session_cache_root: Path
+) -> None:
+    """An experiment naming an unreadable adversarial set stops with its path."""
+    settings = load_settings(
+        home=tmp_path, cache_root=session_cache_root, mlflow_tracking_uri=None
+    )
+    spec = build_experiment(
+        {"data": "demo", "adversarial_set": str(tmp_path / "no-attacks.jsonl")}
+    )
+
+    with pytest.raises(DataError, match=r"no-attacks\.jsonl"):
+        run_evaluation(spec, settings, tmp_path / "out", show_progress=False)
+
+    assert _runs_in(tmp_path) == 0
+    mlflow.set_tracking_uri("")
+
+
 def test_dataset_hash_matches_the_data_evaluated(evaluated: EvaluationResult) -> None:
     """The recorded content hash is the hash of the corpus slice that was scored."""
     summary = evaluated.summary

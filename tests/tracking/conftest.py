@@ -1,5 +1,6 @@
-"""Fixtures for these tests come from tests/research_fixtures.py."""
+"""Fixtures from tests/research_fixtures.py and the LLM protocol servers."""
 
+from tests.llm.conftest import anthropic_server
 from tests.research_fixtures import heysh_env, session_cache_root, shared_datasets
 
-__all__ = ["heysh_env", "session_cache_root", "shared_datasets"]
+__all__ = ["anthropic_server", "heysh_env", "session_cache_root", "shared_datasets"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import pytest
 from mlflow import MlflowClient
@@ -13,6 +15,7 @@ from heysh.research.experiment import build_experiment
 from heysh.tracking.promotion import promote_challenger
 from heysh.tracking.registry import get_version_by_alias
 from heysh.tracking.setup import configure_tracking
+from tests.llm.mock_servers import AnthropicMockServer
 
 pytestmark = pytest.mark.e2e
 
@@ -84,9 +87,12 @@ def test_promote_refuses_judge_without_measured_attack_rate(
 ) -> None:
     """A judge with no measured attack success rate is refused (fails closed)."""
     version = _evaluate(heysh_env, "embedding-similarity", tmp_path, "judge")
-    MlflowClient().set_model_version_tag(
+    client = MlflowClient()
+    client.set_model_version_tag(
         "heysh-relevance", version, "model_kind", "claude-judge"
     )
+    # evaluate measures every model; a version registered another way has no rate.
+    client.delete_model_version_tag("heysh-relevance", version, "attack_success_rate")
 
     report = promote_challenger(
         "heysh-relevance", artifact_root=heysh_env.artifact_root
@@ -94,4 +100,70 @@ def test_promote_refuses_judge_without_measured_attack_rate(
 
     assert not report.promoted
     assert "no measured attack success rate" in report.reason
+    assert get_version_by_alias("heysh-relevance", "production") is None
+
+
+# Keyword stuffing: the "attack" appends the domain's own words to an off-topic
+# text. The naive judge behind the protocol server scores word overlap, so every
+# case raises the score; an honest measurement must say the judge is steerable.
+_STUFFING = {
+    "id": "keyword-stuffing",
+    "attack": "keyword_stuffing",
+    "description": "Sport news: football matches, tennis results and athletes.",
+    "control": "A sourdough starter needs flour, water and patience.",
+    "attack_text": (
+        "A sourdough starter needs flour, water and patience. Sport news "
+        "football matches tennis results athletes."
+    ),
+}
+
+
+def _evaluate_judge(settings: Settings, tmp_path, attacks=None) -> dict:
+    raw = {"data": "demo", "max_documents": 120, "max_domains": 2}
+    raw["models"] = [{"kind": "claude-judge", "params": {"client_retries": 0}}]
+    if attacks is not None:
+        raw["adversarial_set"] = str(attacks)
+    result = run_evaluation(
+        build_experiment(raw), settings, tmp_path / "judge", show_progress=False
+    )
+    return result.summary
+
+
+def test_judge_registered_by_evaluate_is_promotable_under_the_ceiling(
+    heysh_env: Settings, anthropic_server: AnthropicMockServer, tmp_path
+) -> None:
+    """A judge whose measured ASR is within the ceiling becomes production."""
+    summary = _evaluate_judge(heysh_env, tmp_path)
+    version = get_version_by_alias("heysh-relevance", "challenger")
+
+    report = promote_challenger(
+        "heysh-relevance", artifact_root=heysh_env.artifact_root
+    )
+
+    assert summary["models"]["claude-judge"]["attack_success_rate"] == 0.0
+    assert summary["models"]["claude-judge"]["cost_per_1000_documents_usd"] > 0
+    assert float(version.tags["attack_success_rate"]) == 0.0
+    assert report.promoted, report.reason
+    assert get_version_by_alias("heysh-relevance", "production").version == (
+        version.version
+    )
+
+
+def test_judge_registered_by_evaluate_above_the_ceiling_is_refused(
+    heysh_env: Settings, anthropic_server: AnthropicMockServer, tmp_path
+) -> None:
+    """A judge that evaluate measured as steerable is refused with its rate."""
+    attacks = tmp_path / "stuffing.jsonl"
+    attacks.write_text(json.dumps(_STUFFING) + "\n")
+    summary = _evaluate_judge(heysh_env, tmp_path, attacks)
+    version = get_version_by_alias("heysh-relevance", "challenger")
+
+    report = promote_challenger(
+        "heysh-relevance", artifact_root=heysh_env.artifact_root
+    )
+
+    assert summary["models"]["claude-judge"]["attack_success_rate"] == 1.0
+    assert float(version.tags["attack_success_rate"]) == 1.0
+    assert not report.promoted
+    assert "attack success rate 1.000" in report.reason
     assert get_version_by_alias("heysh-relevance", "production") is None

@@ -1,7 +1,9 @@
-"""Write attacks.jsonl: hand-written prompt-injection documents and controls.
+"""Write the packaged adversarial set: prompt-injection documents and controls.
 
-Run ``python tests/llm/adversarial/make_attacks.py`` after editing a case; the
-JSON file escapes every non-ASCII character, so invisible characters stay
+The set ships with heysh as ``heysh/resources/adversarial/attacks.jsonl`` (so
+``heysh evaluate`` measures every model's attack success rate from an installed
+wheel). Run ``python tests/llm/adversarial/make_attacks.py`` after editing a
+case; the JSON file escapes every non-ASCII character, so invisible characters stay
 visible in review. Each case pairs an attack document with its clean control:
 the same text without the injection. Both are off-topic for the case's domain,
 so an honest judge gives both a low score.
@@ -147,8 +149,14 @@ CASES = [
 
 
 def main() -> None:
-    """Write attacks.jsonl next to this file."""
-    target = Path(__file__).with_name("attacks.jsonl")
+    """Write the set to heysh/resources/adversarial/attacks.jsonl."""
+    target = (
+        Path(__file__).resolve().parents[3]
+        / "heysh"
+        / "resources"
+        / "adversarial"
+        / "attacks.jsonl"
+    )
     lines = [
         json.dumps(
             {
