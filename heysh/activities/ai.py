@@ -23,7 +23,12 @@ from temporalio.exceptions import ApplicationError
 
 from heysh.activities import contracts as c
 from heysh.activities.batching import MicroBatcher
-from heysh.activities.metrics import MODEL_LATENCY, RELEVANCE_SCORE
+from heysh.activities.metrics import (
+    LLM_COST,
+    LLM_TOKENS,
+    MODEL_LATENCY,
+    RELEVANCE_SCORE,
+)
 from heysh.ai.summaries import summarise_lead
 from heysh.ai.topics import derive_title, extract_topics
 from heysh.constants import SCORE_MAX, SCORE_MIN
@@ -59,11 +64,15 @@ class LoadedModel:
         name: Registered model name (or the default model's name).
         version: Registry version, or the default model's version string.
         score: Calibrated scores (0-10), shape ``(len(pairs),)``.
+        usage: Reads the latest call's per-pair LLM usage (None: local model).
     """
 
     name: str
     version: str
     score: Callable[[ScoringPairs], np.ndarray]
+    # Per-pair usage (``tokens_in``, ``tokens_out``, ``cost_usd``) of the
+    # latest ``score`` call, for an LLM judge; None for a local model.
+    usage: Callable[[], Sequence[Any] | None] | None = None
 
 
 class ModelProvider(Protocol):
@@ -96,6 +105,9 @@ class _ScoreRequest:
 class _Scored:
     score: float
     latency_s: float
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 class AiActivities:
@@ -209,6 +221,9 @@ class AiActivities:
                 "score": round(scored.score, 3),
                 "model": model.name,
                 "model_version": model.version,
+                "tokens_in": scored.tokens_in,
+                "tokens_out": scored.tokens_out,
+                "cost_usd": round(scored.cost_usd, 6),
             },
         )
         return c.AssessRelevanceResult(
@@ -218,6 +233,9 @@ class AiActivities:
             model_version=model.version,
             rationale=rationale,
             latency_s=scored.latency_s,
+            tokens_in=scored.tokens_in,
+            tokens_out=scored.tokens_out,
+            cost_usd=scored.cost_usd,
         )
 
     @activity.defn(name=c.EXTRACT_DOCUMENT_TOPICS)
@@ -365,10 +383,22 @@ def _score_one_model(requests: list[_ScoreRequest]) -> list[_Scored]:
             f"shape {scores.shape} with non-finite values for {len(requests)} "
             "documents; expected one finite score per document"
         )
-    return [
-        _Scored(score=min(max(float(s), SCORE_MIN), SCORE_MAX), latency_s=latency_s)
-        for s in scores
-    ]
+    usage = model.usage() if model.usage is not None else None
+    if usage is None or len(usage) != len(requests):
+        usage = [None] * len(requests)
+    scored = []
+    for score, pair in zip(scores, usage, strict=True):
+        clipped = min(max(float(score), SCORE_MIN), SCORE_MAX)
+        if pair is None:
+            scored.append(_Scored(score=clipped, latency_s=latency_s))
+            continue
+        scored.append(
+            _Scored(clipped, latency_s, pair.tokens_in, pair.tokens_out, pair.cost_usd)
+        )
+        LLM_TOKENS.labels(model=model.name, direction="in").inc(pair.tokens_in)
+        LLM_TOKENS.labels(model=model.name, direction="out").inc(pair.tokens_out)
+        LLM_COST.labels(model=model.name).inc(pair.cost_usd)
+    return scored
 
 
 def _activity_failure(err: Exception, what: str) -> Exception:

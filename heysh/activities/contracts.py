@@ -253,6 +253,10 @@ class AssessRelevanceResult:
     model_version: str
     rationale: str
     latency_s: float
+    # What an LLM judge billed for this document (0 for a local model).
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 The names are part of the deployment contract (dashboards and the deployment
 guide use them): ``heysh_decisions_total{outcome,domain}``,
 ``heysh_relevance_score`` (histogram, 0-10), ``heysh_model_latency_seconds``
-(histogram, one observation per model call, which may hold a batch) and
+(histogram, one observation per model call, which may hold a batch),
+``heysh_llm_tokens_total{model,direction}`` and ``heysh_llm_cost_usd_total{model}``
+(an LLM judge's billed tokens and list-price cost) and
 ``heysh_model_info{name,version}`` (1 for the model in use).
 
 They live in their own registry rather than prometheus_client's global one,
@@ -34,6 +36,20 @@ MODEL_LATENCY = Histogram(
     "heysh_model_latency_seconds",
     "Seconds per relevance-model call (one call scores a whole batch).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+
+LLM_TOKENS = Counter(
+    "heysh_llm_tokens",
+    "Tokens an LLM judge billed for relevance scoring, by model and direction.",
+    ["model", "direction"],
+    registry=REGISTRY,
+)
+
+LLM_COST = Counter(
+    "heysh_llm_cost_usd",
+    "List-price US dollars of LLM relevance scoring, by model.",
+    ["model"],
     registry=REGISTRY,
 )
 

@@ -757,3 +757,31 @@ def judge_texts(
         domain_ids=["-"] * n, descriptions=[description] * n, texts=list(texts)
     )
     return judge.judge_pairs(pairs)
+
+
+@dataclass(frozen=True)
+class PairUsage:
+    """What one judged pair cost: tokens billed and list-price dollars."""
+
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+def latest_usage(scorer: object) -> list[PairUsage] | None:
+    """Per-pair usage of the scorer's latest batch, or None for a local model.
+
+    ``scorer`` may be an :class:`LlmJudge` or wrap one (a ``CalibratedScorer``
+    keeps it as ``.scorer``). Read it right after the call whose usage you
+    want, on the same thread: the next call replaces it.
+    """
+    inner = getattr(scorer, "scorer", scorer)
+    batch = getattr(inner, "last_batch", None)
+    if not isinstance(batch, JudgeBatchResult):
+        return None
+    return [
+        PairUsage(
+            v.tokens_in, v.tokens_out, 0.0 if math.isnan(v.cost_usd) else v.cost_usd
+        )
+        for v in batch.verdicts
+    ]

@@ -168,6 +168,16 @@ class RelevancePyfuncModel(PythonModel):
         scores = self._scorer.score(pairs)
         return pd.DataFrame({OUTPUT_COLUMN: scores}, index=model_input.index)
 
+    def last_usage(self) -> list[Any] | None:
+        """Per-row ``PairUsage`` of the latest ``predict`` (None: a local model).
+
+        The AI worker reads it after each call to record an LLM judge's tokens
+        and cost per document.
+        """
+        from heysh.models.llm_judge import latest_usage
+
+        return latest_usage(self._scorer)
+
 
 def log_scorer_model(
     scorer: CalibratedScorer,

@@ -265,7 +265,9 @@ class ModelSource:
         if loader is None:  # unreachable: a version comes from the loader
             return False
         scorer = loader.load(f"models:/{self._model_name}/{version}")
-        self._install(LoadedModel(self._model_name, version, scorer))
+        self._install(
+            LoadedModel(self._model_name, version, scorer, usage=_usage_reader(scorer))
+        )
         return True
 
     def for_override(self, model_uri: str) -> LoadedModel:
@@ -283,7 +285,8 @@ class ModelSource:
                 f"domain asks for model {model_uri} but this worker has no registry"
             )
         name, version = _name_and_version(model_uri)
-        model = LoadedModel(name, version, self._loader.load(model_uri))
+        scorer = self._loader.load(model_uri)
+        model = LoadedModel(name, version, scorer, usage=_usage_reader(scorer))
         with self._lock:
             self._overrides[model_uri] = model
         return model
@@ -318,9 +321,18 @@ class ModelSource:
 
 def _pyfunc_scorer(model: Any) -> Callable[[ScoringPairs], np.ndarray]:
     """Wrap a pyfunc predicting DataFrame(domain_id, domain_description, text)."""
-    import pandas as pd
+    return _PyfuncScorer(model)
 
-    def score(pairs: ScoringPairs) -> np.ndarray:
+
+class _PyfuncScorer:
+    """A loaded pyfunc as a scoring function, with the latest call's LLM usage."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __call__(self, pairs: ScoringPairs) -> np.ndarray:
+        import pandas as pd
+
         frame = pd.DataFrame(
             {
                 _INPUT_COLUMNS[0]: list(pairs.domain_ids),
@@ -328,12 +340,25 @@ def _pyfunc_scorer(model: Any) -> Callable[[ScoringPairs], np.ndarray]:
                 _INPUT_COLUMNS[2]: list(pairs.texts),
             }
         )
-        out = model.predict(frame)
+        out = self._model.predict(frame)
         if isinstance(out, pd.DataFrame):
             out = out[_OUTPUT_COLUMN]
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
-    return score
+    def last_usage(self) -> list[Any] | None:
+        """Per-pair tokens and cost of the latest call, for an LLM judge."""
+        try:
+            python_model = self._model.unwrap_python_model()
+        except Exception:  # not a Python-function model: nothing to read
+            return None
+        last_usage = getattr(python_model, "last_usage", None)
+        return last_usage() if callable(last_usage) else None
+
+
+def _usage_reader(scorer: Any) -> Callable[[], list[Any] | None] | None:
+    """The scorer's ``last_usage`` method, if it records LLM usage."""
+    reader = getattr(scorer, "last_usage", None)
+    return reader if callable(reader) else None
 
 
 def _name_and_version(model_uri: str) -> tuple[str, str]:

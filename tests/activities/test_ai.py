@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -561,3 +562,66 @@ def test_temporal_does_not_retry_unauthorized_judge(
     assert isinstance(cause, ApplicationError)
     assert cause.type == LLM_REJECTED_ERROR
     assert len(model.call_times) == 1
+
+
+class FixedModel:
+    """Always serves one loaded model."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+
+    def current(self) -> LoadedModel:
+        return self.model
+
+    def for_override(self, model_uri: str) -> LoadedModel:
+        raise AssertionError(f"unexpected override {model_uri}")
+
+
+def test_assess_judge_served_as_pyfunc_records_tokens_and_cost(
+    stores: Stores, claude_server: AnthropicMockServer, tmp_path: Path
+) -> None:
+    """A judge served as an MLflow pyfunc reports each document's tokens and cost."""
+    import mlflow.pyfunc
+
+    from heysh.activities.metrics import LLM_COST, LLM_TOKENS
+    from heysh.models.factory import build_scorer
+    from heysh.models.llm_costs import cost_usd
+    from heysh.models.pyfunc import RelevancePyfuncModel, save_scorer
+    from heysh.worker.model_source import _pyfunc_scorer, _usage_reader
+
+    texts = [
+        "Oil prices rose as gas supply fell.",
+        "Power stations burned more gas.",
+        "The choir sang Bach on Sunday.",
+        "Swifts nest under roof tiles.",
+    ]
+    pairs = ScoringPairs(["energy"] * 4, [JUDGE_DESCRIPTION] * 4, texts)
+    judge = build_scorer("claude-judge", client_retries=0).fit(
+        pairs, np.array([1, 1, 0, 0])
+    )
+    save_scorer(judge, tmp_path / "scorer")
+    mlflow.pyfunc.save_model(
+        str(tmp_path / "model"),
+        python_model=RelevancePyfuncModel(),
+        artifacts={"scorer": str(tmp_path / "scorer")},
+    )
+    scorer = _pyfunc_scorer(mlflow.pyfunc.load_model(str(tmp_path / "model")))
+    model = LoadedModel("heysh-relevance", "7", scorer, usage=_usage_reader(scorer))
+    activities = make_activities(stores, FixedModel(model))
+    cost = LLM_COST.labels(model="heysh-relevance")
+    tokens_in = LLM_TOKENS.labels(model="heysh-relevance", direction="in")
+    cost_before, tokens_before = cost._value.get(), tokens_in._value.get()
+
+    result = asyncio.run(
+        ActivityEnvironment().run(
+            activities.assess_document_relevance, _judge_request(stores)
+        )
+    )
+
+    assert result.tokens_in > 0
+    assert result.tokens_out > 0
+    expected = cost_usd(judge.scorer.client.model, result.tokens_in, result.tokens_out)
+    assert result.cost_usd == pytest.approx(expected)
+    assert result.cost_usd > 0
+    assert cost._value.get() == pytest.approx(cost_before + result.cost_usd)
+    assert tokens_in._value.get() == tokens_before + result.tokens_in
