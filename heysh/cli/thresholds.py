@@ -113,7 +113,9 @@ def run_list(args: argparse.Namespace) -> int:
             f"    FAR bound {bounds.get('false_approve_bound')}, FRR bound "
             f"{bounds.get('false_reject_bound')} at confidence "
             f"{bounds.get('confidence')}; run {row.evidence_run_id}; proposed by "
-            f"{row.proposed_by} at {row.proposed_at:%Y-%m-%d %H:%M}Z"
+            f"{row.proposed_by} at {row.proposed_at:%Y-%m-%d %H:%M}Z\n"
+            f"    tuned for model {row.evidence.get('model')}; production scored "
+            f"by {', '.join(row.evidence.get('production_models') or ['-'])}"
             + (f"\n    note: {row.note}" if row.note else "")
         )
     return 0

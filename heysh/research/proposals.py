@@ -119,6 +119,50 @@ def load_summary(summary: Path | str | Mapping[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def domain_targets(
+    store: MetadataStore,
+    *,
+    domain_id: str | None = None,
+    false_approve: float | None = None,
+    false_reject: float | None = None,
+) -> dict[str, float]:
+    """The error targets an evaluation must certify for the domains it proposes to.
+
+    One evaluation certifies every domain at the same targets, so it uses the
+    strictest (smallest) ``false_approve_target`` and ``false_reject_target``
+    among the domains' configs: every proposal then holds each domain's own
+    guarantee. A side given explicitly overrides the configs.
+
+    Args:
+        store: The domains and their configs.
+        domain_id: Only this domain's targets.
+        false_approve: Use this false-approve target instead.
+        false_reject: Use this false-reject target instead.
+
+    Returns:
+        ``{"false_approve": ..., "false_reject": ...}`` (the ``TargetSpec``
+        fields); the ``DomainConfig`` defaults when there is no domain.
+    """
+    configs = [
+        validate_domain_config(json.loads(row.get("config_json") or "{}"))
+        for row in store.list_domains()
+        if domain_id is None or row["domain_id"] == domain_id
+    ]
+    fields = DomainConfig.model_fields
+    strictest_approve = min(
+        (c.false_approve_target for c in configs),
+        default=fields["false_approve_target"].default,
+    )
+    strictest_reject = min(
+        (c.false_reject_target for c in configs),
+        default=fields["false_reject_target"].default,
+    )
+    return {
+        "false_approve": strictest_approve if false_approve is None else false_approve,
+        "false_reject": strictest_reject if false_reject is None else false_reject,
+    }
+
+
 def propose_thresholds(
     store: MetadataStore,
     summary: Path | str | Mapping[str, Any],
@@ -173,7 +217,10 @@ def propose_thresholds(
             domain_id=domain_id,
             current=threshold_fields(current),
             proposed=proposed,
-            evidence=evidence_from(loaded, section, run_id),
+            evidence={
+                **evidence_from(loaded, section, run_id),
+                "production_models": production_models(store, domain_id),
+            },
             evidence_run_id=run_id,
             proposed_by=proposed_by,
             proposed_at=when,
@@ -243,6 +290,26 @@ def proposed_fields(
 def threshold_fields(config: DomainConfig) -> dict[str, float | None]:
     """The threshold fields of a config, as stored in a proposal."""
     return {name: getattr(config, name) for name in THRESHOLD_FIELDS}
+
+
+def production_models(store: MetadataStore, domain_id: str) -> list[str]:
+    """The models whose scores decided the domain's documents, most used first.
+
+    A proposal's thresholds are tuned on the evaluated model's score scale;
+    they fit production only if that model scores production. Recording
+    both lets the admin see a mismatch before applying (``heysh thresholds
+    list`` shows them side by side).
+
+    Returns:
+        ``"name version"`` per model, by number of scored decisions.
+    """
+    counts: dict[str, int] = {}
+    for decision in store.list_decisions(domain_id):
+        if decision.score is None or not decision.model_name:
+            continue
+        key = f"{decision.model_name} {decision.model_version}".strip()
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda k: (-counts[k], k))
 
 
 def evidence_from(

@@ -13,10 +13,12 @@ from heysh.domain.config import DomainConfig
 from heysh.errors import ConfigError, DataError, PermissionDeniedError
 from heysh.research.proposals import (
     apply_threshold_proposal,
+    domain_targets,
     propose_thresholds,
     proposed_fields,
     reject_threshold_proposal,
 )
+from heysh.stores.base import DecisionRow
 from heysh.stores.metadata_sql import SqlMetadataStore
 from tests.research_fixtures import run_heysh
 
@@ -313,3 +315,47 @@ def test_thresholds_cli_propose_list_reject(tmp_path):
         "wait a week",
     )
     assert row["evidence_run_id"] == "run-cli"
+
+
+def test_domain_targets_with_stricter_domain_are_the_strictest(store):
+    """The evaluation certifies at each side's smallest target among the domains."""
+    store.upsert_domain(
+        "legal",
+        "Legal",
+        "legal",
+        json.dumps(
+            {**NEWS_CONFIG, "false_approve_target": 0.01, "false_reject_target": 0.2}
+        ),
+    )
+
+    assert domain_targets(store) == {"false_approve": 0.01, "false_reject": 0.05}
+    assert domain_targets(store, domain_id="legal") == {
+        "false_approve": 0.01,
+        "false_reject": 0.2,
+    }
+    assert domain_targets(store, domain_id="news", false_reject=0.1) == {
+        "false_approve": 0.05,
+        "false_reject": 0.1,
+    }
+
+
+def test_propose_thresholds_records_models_scoring_production(store):
+    """The evidence names the models that scored the domain's decisions."""
+    for i, model in enumerate(("zero-shot", "zero-shot", "classifier")):
+        store.record_decision(
+            DecisionRow(
+                f"doc-{i}", "news", "rejected", "thresholds", 1.0, model, "1",
+                NEWS_CONFIG, decided_at=T0,
+            )
+        )  # fmt: skip
+    store.record_decision(
+        DecisionRow("doc-9", "news", "approved", "ann", None, "", "", NEWS_CONFIG)
+    )
+
+    report = propose_thresholds(store, summary_of(news=domain_section(3.5, 9.0)))
+
+    evidence = report.proposed[0].evidence
+    assert (evidence["model"], evidence["production_models"]) == (
+        "embedding-classifier",
+        ["zero-shot 1", "classifier 1"],
+    )

@@ -38,7 +38,11 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def record_history(
-    settings: Settings, datasets: Path, every: int = 3, limit: int = 750
+    settings: Settings,
+    datasets: Path,
+    every: int = 3,
+    limit: int = 750,
+    config: dict | None = None,
 ) -> int:
     """Simulate controllers deciding bbc-news documents in three domains.
 
@@ -46,8 +50,10 @@ def record_history(
     enough for the lexical model to certify a reject side, in seconds).
 
     Each controller decides from the collection's labels; returns the number
-    of (document, domain) decisions recorded.
+    of (document, domain) decisions recorded. ``config`` is every domain's
+    config (default :data:`CONFIG`).
     """
+    config = CONFIG if config is None else config
     urls = store_urls(settings)
     metadata = open_metadata_store(urls.metadata)
     blobs = open_blob_store(urls.blobs)
@@ -59,7 +65,7 @@ def record_history(
     for domain_id in DOMAINS:
         domain = domains[domain_id]
         metadata.upsert_domain(
-            domain_id, domain["name"], domain["description"], json.dumps(CONFIG)
+            domain_id, domain["name"], domain["description"], json.dumps(config)
         )
         metadata.set_membership(domain_id, "ada", "admin")
         metadata.set_membership(domain_id, "ann", "controller")
@@ -70,7 +76,7 @@ def record_history(
             metadata.record_decision(
                 DecisionRow(
                     doc_id, domain_id, "approved" if relevant else "rejected", "ann",
-                    5.5, "lexical", "1", CONFIG, decided_at=T0 + timedelta(minutes=i),
+                    5.5, "lexical", "1", config, decided_at=T0 + timedelta(minutes=i),
                 )
             )  # fmt: skip
             decided.add((domain_id, doc_id))
@@ -173,3 +179,23 @@ def test_nightly_pipeline_exports_history_evaluates_and_proposes(
     config = json.loads(metadata.get_domain(domain_id)["config_json"])
     metadata.close()
     assert {k: config[k] for k in row.proposed} == dict(row.proposed)
+
+
+def test_nightly_pipeline_with_domain_targets_certifies_at_the_strictest(
+    heysh_env: Settings, shared_datasets: Path, tmp_path: Path
+) -> None:
+    """The nightly run certifies at the domains' configured targets, not 5%."""
+    config = {**CONFIG, "false_approve_target": 0.1, "false_reject_target": 0.08}
+    record_history(heysh_env, shared_datasets, every=9, limit=250, config=config)
+    pipeline = load_pipeline(REPO_ROOT / "pipelines" / "nightly.yaml")
+
+    run_pipeline(pipeline, tmp_path / "run", heysh_env, overrides={"models": "lexical"})
+
+    summary = json.loads((tmp_path / "run" / "work" / "summary.json").read_text())
+    targets = summary["targets"]
+    assert (targets["false_approve"], targets["false_reject"]) == (0.1, 0.08)
+    metadata = open_metadata_store(store_urls(heysh_env).metadata)
+    rows = metadata.list_threshold_proposals(status="proposed")
+    metadata.close()
+    for row in rows:
+        assert row.evidence["targets"]["false_approve"] == 0.1
