@@ -644,8 +644,11 @@ def empirical_thresholds(
     Returns:
         The pair and its rates on these documents.
 
+    With no documents (a domain absent from a small calibration split) both
+    sides are off: nothing can be shown to meet a target.
+
     Raises:
-        heysh.errors.DataError: on malformed or empty input.
+        heysh.errors.DataError: on malformed input.
 
     >>> choice = empirical_thresholds([1, 2, 8, 9, 9], [0, 0, 1, 1, 0], grid=[2, 8])
     >>> choice.reject_threshold, choice.approve_threshold
@@ -653,6 +656,9 @@ def empirical_thresholds(
     """
     targets = Targets() if targets is None else targets
     thresholds = threshold_grid() if grid is None else as_grid(grid)
+    if np.asarray(calib_scores).size == 0 and np.asarray(calib_labels).size == 0:
+        nothing = realised_rates((None, None), [], [])
+        return EmpiricalChoice(None, None, nothing, targets)
     classes = sort_classes(calib_scores, calib_labels)
     n_relevant = classes.relevant_scores.size
     approved, false_approved = count_at_or_above(classes, thresholds)

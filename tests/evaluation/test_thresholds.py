@@ -434,3 +434,11 @@ def test_tune_domains_decision_line_keeps_approve_above_and_reject_below() -> No
     assert lined.approve_threshold == 5.0
     assert lined.reject_threshold == pytest.approx(4.9)
     assert lined.reject_threshold < lined.relevance_threshold <= lined.approve_threshold
+
+
+def test_empirical_thresholds_no_documents_turns_both_sides_off() -> None:
+    """A domain with no calibration documents gets no thresholds, not a crash."""
+    choice = empirical_thresholds([], [])
+
+    assert (choice.reject_threshold, choice.approve_threshold) == (None, None)
+    assert choice.calibration.n == 0
