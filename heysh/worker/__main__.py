@@ -12,7 +12,8 @@ from heysh.logging_setup import setup_logging
 from heysh.worker.runner import run_workers
 
 # Testing only: "activity=seconds[,activity=seconds]" pauses the named storage
-# activities right after their write, so a test can kill the worker there.
+# activities (and score_document_batch of scoring jobs) right after their
+# write, so a test can kill the worker there.
 PAUSE_VARIABLE = "HEYSH_TEST_PAUSE_AFTER_WRITE"
 
 

@@ -4,11 +4,12 @@ One ``temporalio`` Worker per type, each polling its own task queue with its
 own concurrency limits:
 
 * ``ai-processing``: relevance, topics, summaries, agent tasks (async
-  activities; concurrent model calls are micro-batched);
-* ``storage``: metadata, decisions, votes, vector index, graph, archive (sync
-  activities on a thread pool);
-* ``general``: the review workflow itself, controller assignment and
-  notifications.
+  activities; concurrent model calls are micro-batched), and the batches of
+  scoring jobs;
+* ``storage``: metadata, decisions, votes, audits, vector index, graph,
+  archive (sync activities on a thread pool);
+* ``general``: the review, scoring-job and pipeline-run workflows, controller
+  assignment, notifications, and the notebook pipelines that schedules run.
 
 Each type opens only the stores it needs, so three worker processes on one
 machine do not contend for an embedded database's lock. A ``HealthServer``
@@ -83,7 +84,8 @@ class WorkerStack:
             alias of ``settings``.
         send: The general worker's notification sender; None uses the
             channel configured per domain (see :mod:`heysh.worker.notify`).
-        pause_after_write_s: Testing only; see ``StorageActivities``.
+        pause_after_write_s: Testing only; see ``StorageActivities`` and
+            ``ScoringJobActivities``.
     """
 
     def __init__(
