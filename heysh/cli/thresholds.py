@@ -133,6 +133,16 @@ def run_apply(args: argparse.Namespace) -> int:
         f"{_fields(row.proposed)} by {row.decided_by} (evidence run "
         f"{row.evidence_run_id})"
     )
+    production = row.evidence.get("production_models") or []
+    if production:
+        # Thresholds are on the evaluated model's score scale; the nightly
+        # refits that model, so they fit production only once it serves it.
+        _out(
+            f"note: tuned for {row.evidence.get('model')} from run "
+            f"{row.evidence_run_id}; production scored this domain with "
+            f"{', '.join(production)}. They hold only while production serves "
+            "the evaluated model: promote it (heysh promote) if it does not."
+        )
     return 0
 
 
