@@ -8,38 +8,19 @@ deliberate, versioned change.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from heysh.workflows.pipeline_run import (
     WORKFLOW_NAME,
     PipelineRunInput,
     PipelineRunWorkflow,
 )
+from tests.replay import load_histories, replay_failures
 
 HISTORIES = Path(__file__).parent / "histories"
-
-
-def load_histories() -> list[WorkflowHistory]:
-    return [
-        WorkflowHistory.from_json(path.stem, path.read_text())
-        for path in sorted(HISTORIES.glob("pipeline_run_*.json"))
-    ]
-
-
-async def replay_all(replayer: Replayer, histories: list[WorkflowHistory]) -> dict:
-    async def stream() -> AsyncIterator[WorkflowHistory]:
-        for history in histories:
-            yield history
-
-    results = await replayer.replay_workflows(stream(), raise_on_replay_failure=False)
-    return dict(results.replay_failures)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -56,11 +37,9 @@ class _TimerFirstPipelineRunWorkflow:
 
 def test_pipeline_run_histories_replay_on_current_code():
     """Every committed history (a finished and a failed run) replays cleanly."""
-    histories = load_histories()
+    histories = load_histories(HISTORIES, "pipeline_run_*.json")
 
-    failures = asyncio.run(
-        replay_all(Replayer(workflows=[PipelineRunWorkflow]), histories)
-    )
+    failures = replay_failures([PipelineRunWorkflow], histories)
 
     assert len(histories) == 2
     assert failures == {}
@@ -68,11 +47,9 @@ def test_pipeline_run_histories_replay_on_current_code():
 
 def test_pipeline_run_replay_detects_an_unversioned_change():
     """A workflow that adds a step before the activity fails replay."""
-    histories = load_histories()
+    histories = load_histories(HISTORIES, "pipeline_run_*.json")
 
-    failures = asyncio.run(
-        replay_all(Replayer(workflows=[_TimerFirstPipelineRunWorkflow]), histories)
-    )
+    failures = replay_failures([_TimerFirstPipelineRunWorkflow], histories)
 
     # Failures are keyed by run id: one per committed history.
     assert len(failures) == len(histories) == 2

@@ -9,14 +9,10 @@ deliberate, versioned change.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from heysh.activities import contracts as c
 from heysh.workflows.scoring_job import (
@@ -24,24 +20,9 @@ from heysh.workflows.scoring_job import (
     ScoringJobInput,
     ScoringJobWorkflow,
 )
+from tests.replay import load_histories, replay_failures
 
 HISTORIES = Path(__file__).parent / "histories"
-
-
-def _load_histories() -> list[WorkflowHistory]:
-    return [
-        WorkflowHistory.from_json(path.stem, path.read_text())
-        for path in sorted(HISTORIES.glob("*.json"))
-    ]
-
-
-async def _replay(replayer: Replayer, histories: list[WorkflowHistory]) -> dict:
-    async def stream() -> AsyncIterator[WorkflowHistory]:
-        for history in histories:
-            yield history
-
-    results = await replayer.replay_workflows(stream(), raise_on_replay_failure=False)
-    return dict(results.replay_failures)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -59,9 +40,9 @@ class _MergeFirstWorkflow:
 
 def test_scoring_job_replay_committed_histories_replay_cleanly() -> None:
     """Both committed runs (plan and continue-as-new; batches and merge) replay."""
-    histories = _load_histories()
+    histories = load_histories(HISTORIES, "*.json")
 
-    failures = asyncio.run(_replay(Replayer(workflows=[ScoringJobWorkflow]), histories))
+    failures = replay_failures([ScoringJobWorkflow], histories)
 
     assert [h.workflow_id for h in histories] == ["first_run", "last_run"]
     assert failures == {}
@@ -69,11 +50,9 @@ def test_scoring_job_replay_committed_histories_replay_cleanly() -> None:
 
 def test_scoring_job_replay_changed_first_step_is_caught() -> None:
     """A workflow whose first activity differs from the history fails replay."""
-    histories = _load_histories()[:1]
+    histories = load_histories(HISTORIES, "*.json")[:1]
 
-    failures = asyncio.run(
-        _replay(Replayer(workflows=[_MergeFirstWorkflow]), histories)
-    )
+    failures = replay_failures([_MergeFirstWorkflow], histories)
 
     assert len(failures) == 1
     failure = next(iter(failures.values()))

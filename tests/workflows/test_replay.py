@@ -8,16 +8,12 @@ after a deliberate, versioned change.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from heysh.workflows.review import (
     AUDIT_SAMPLING_PATCH,
@@ -25,24 +21,9 @@ from heysh.workflows.review import (
     DocumentReviewWorkflow,
     ReviewInput,
 )
+from tests.replay import load_histories, replay_failures
 
 HISTORIES = Path(__file__).parent / "histories"
-
-
-def load_histories() -> list[WorkflowHistory]:
-    return [
-        WorkflowHistory.from_json(path.stem, path.read_text())
-        for path in sorted(HISTORIES.glob("*.json"))
-    ]
-
-
-async def replay_all(replayer: Replayer, histories: list[WorkflowHistory]) -> dict:
-    async def stream() -> AsyncIterator[WorkflowHistory]:
-        for history in histories:
-            yield history
-
-    results = await replayer.replay_workflows(stream(), raise_on_replay_failure=False)
-    return dict(results.replay_failures)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -60,10 +41,9 @@ class _ReorderedReviewWorkflow:
 
 def test_replay_committed_histories_replay_without_nondeterminism() -> None:
     """Every committed history replays on the current workflow code."""
-    histories = load_histories()
-    replayer = Replayer(workflows=[DocumentReviewWorkflow])
+    histories = load_histories(HISTORIES, "*.json")
 
-    failures = asyncio.run(replay_all(replayer, histories))
+    failures = replay_failures([DocumentReviewWorkflow], histories)
 
     assert len(histories) == 8
     assert failures == {}
@@ -71,10 +51,9 @@ def test_replay_committed_histories_replay_without_nondeterminism() -> None:
 
 def test_replay_reordered_workflow_fails_on_committed_history() -> None:
     """A workflow whose steps differ from the history is caught by replay."""
-    histories = load_histories()[:1]
-    replayer = Replayer(workflows=[_ReorderedReviewWorkflow])
+    histories = load_histories(HISTORIES, "*.json")[:1]
 
-    failures = asyncio.run(replay_all(replayer, histories))
+    failures = replay_failures([_ReorderedReviewWorkflow], histories)
 
     assert len(failures) == 1
     failure = next(iter(failures.values()))
