@@ -76,6 +76,8 @@ def test_domain_create_valid_config_prints_domain_and_pool_members(
         "language:    en\n"
         "thresholds:  reject <= off | relevance 7 | approve >= 9\n"
         "gray zone:   human, round-robin; pool ann, bob; escalation after 3600 s\n"
+        "feedback:    audit 2.0% of automatic decisions; review order arrival; "
+        "notifications by log\n"
         "members:     ann (controller), bob (controller)\n"
     )
 
