@@ -164,6 +164,7 @@ def run_decisions_export(args: argparse.Namespace) -> int:
     from heysh.feedback.export import export_decision_history
 
     with _stores() as (metadata, blobs):
+        _require_domain(metadata, args.domain)
         summary = export_decision_history(
             metadata,
             blobs,
@@ -186,6 +187,7 @@ def run_feedback_report(args: argparse.Namespace) -> int:
 
     reference = read_reference_scores(args.reference) if args.reference else None
     with _stores() as (metadata, _):
+        _require_domain(metadata, args.domain)
         reports = feedback_report(
             metadata,
             domain_id=args.domain,
@@ -199,6 +201,13 @@ def run_feedback_report(args: argparse.Namespace) -> int:
     else:
         _out(render_text(reports) or "no domains")
     return 0
+
+
+def _require_domain(metadata: Any, domain_id: str | None) -> None:
+    """Refuse a ``--domain`` that names no domain (a typo would read as empty)."""
+    if domain_id is not None and metadata.get_domain(domain_id) is None:
+        known = ", ".join(d["domain_id"] for d in metadata.list_domains()) or "none"
+        raise ConfigError(f"there is no domain {domain_id!r}; domains: {known}")
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:

@@ -131,3 +131,14 @@ def test_cli_bad_since_is_a_one_line_error(home, capsys):
 
     assert status == 1
     assert "--since 'yesterday' is not an ISO date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["feedback", "report"], ["decisions", "export"]])
+def test_cli_unknown_domain_is_a_one_line_error(home, tmp_path, capsys, command):
+    """A mistyped --domain is refused, naming the domains there are."""
+    out = ["--out", str(tmp_path / "x.jsonl")] if command[0] == "decisions" else []
+
+    status = main([*command, *out, "--domain", "newz"])
+
+    assert status == 1
+    assert "there is no domain 'newz'; domains: news" in capsys.readouterr().err
