@@ -192,7 +192,13 @@ def test_sigterm_lets_in_flight_activities_finish_and_exits_zero(
         wait_for_count(worker.log_path, "test_pause_after_write", 2)
         paused_at = time.monotonic()
         worker.signal(signal.SIGTERM)
+        # The signal is handled asynchronously: give the worker a moment (well
+        # inside the pause) to start draining before asking /ready.
         ready_while_stopping = worker.ready()
+        deadline = time.monotonic() + pause_s / 2
+        while ready_while_stopping[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            ready_while_stopping = worker.ready()
         exit_code = worker.wait(timeout_s=60)
         exited_after_s = time.monotonic() - paused_at
         # Nothing is left for a storage worker: notification runs in this process.
