@@ -30,7 +30,10 @@ What it does, in one run:
 7. Prints outcome counts, audits, the exported history by source, ``heysh
    feedback report`` (the first half of the decisions is the drift
    reference), the proposals with their evidence; a controller's ``heysh
-   thresholds apply`` is refused, the admin's applies, and ``heysh domain
+   thresholds apply`` is refused; the admin's is refused too, because the
+   thresholds were tuned for the model the nightly registered while the
+   stack serves the zero-shot default; the admin then overrides with
+   ``--accept-model-mismatch`` to show the mechanics, and ``heysh domain
    show`` prints the new config.
 8. Appends one JSON line to ``benchmarks/results/feedback_loop.jsonl`` and
    stops the stack (``heysh stack down``), checking that no pid it started
@@ -561,7 +564,20 @@ def apply_one(proposals: list[dict[str, Any]]) -> dict[str, Any]:
         + f"\n   exit status {refused.returncode}"
     )
     say(f"\n== heysh thresholds apply {pid} --as {ADMIN}  (the admin)")
-    applied = heysh("thresholds", "apply", pid, "--as", ADMIN, "--note", "loop demo")
+    mismatch = heysh("thresholds", "apply", pid, "--as", ADMIN, check=False)
+    say(
+        indent(mismatch.stdout + mismatch.stderr)
+        + f"\n   exit status {mismatch.returncode}"
+    )
+    # The stack serves the zero-shot default while the nightly fitted and
+    # registered another model, so the apply above is refused as it should
+    # be. To show the mechanics the admin overrides here; in production one
+    # would promote the registered version first.
+    say(f"\n== heysh thresholds apply {pid} --as {ADMIN} --accept-model-mismatch")
+    applied = heysh(
+        "thresholds", "apply", pid, "--as", ADMIN, "--note", "loop demo",
+        "--accept-model-mismatch",
+    )  # fmt: skip
     say(indent(applied.stdout))
     say(f"\n== heysh domain show {domain_id}")
     shown = heysh("domain", "show", domain_id)
@@ -571,6 +587,8 @@ def apply_one(proposals: list[dict[str, Any]]) -> dict[str, Any]:
         "domain_id": domain_id,
         "controller_refused": refused.returncode != 0,
         "controller_message": (refused.stderr or refused.stdout).strip()[-300:],
+        "admin_refused_for_model_mismatch": mismatch.returncode != 0,
+        "mismatch_message": (mismatch.stderr or mismatch.stdout).strip()[-400:],
         "applied": applied.stdout.strip(),
     }
 

@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
     apply.add_argument("proposal_id")
     apply.add_argument("--as", dest="actor", required=True, metavar="USER")
     apply.add_argument("--note", default="", help="why, for the record")
+    apply.add_argument(
+        "--accept-model-mismatch",
+        action="store_true",
+        help="apply although the domain is scored by another model than the "
+        "one the thresholds were tuned for (their score scales must agree)",
+    )
     apply.set_defaults(handler=run_apply)
 
     reject = actions.add_parser(
@@ -126,23 +132,17 @@ def run_apply(args: argparse.Namespace) -> int:
 
     with _metadata() as metadata:
         row = apply_threshold_proposal(
-            metadata, args.proposal_id, args.actor, note=args.note
+            metadata,
+            args.proposal_id,
+            args.actor,
+            note=args.note,
+            accept_model_mismatch=args.accept_model_mismatch,
         )
     _out(
         f"applied {row.proposal_id} to {row.domain_id}: {_fields(row.current)} -> "
         f"{_fields(row.proposed)} by {row.decided_by} (evidence run "
         f"{row.evidence_run_id})"
     )
-    production = row.evidence.get("production_models") or []
-    if production:
-        # Thresholds are on the evaluated model's score scale; the nightly
-        # refits that model, so they fit production only once it serves it.
-        _out(
-            f"note: tuned for {row.evidence.get('model')} from run "
-            f"{row.evidence_run_id}; production scored this domain with "
-            f"{', '.join(production)}. They hold only while production serves "
-            "the evaluated model: promote it (heysh promote) if it does not."
-        )
     return 0
 
 

@@ -354,7 +354,56 @@ def evidence_from(
             "needed": section.get("labels_needed"),
         },
         "summary_created_at": summary.get("created_at"),
+        "registered_model": _registered_model(summary),
     }
+
+
+def _registered_model(summary: Mapping[str, Any]) -> str | None:
+    """``"name version"`` of the evaluated winner as registered, or None."""
+    registered = summary.get("registered") or {}
+    if not registered.get("model") or not registered.get("version"):
+        return None
+    return f"{registered['model']} {registered['version']}"
+
+
+def serving_model(store: MetadataStore, domain_id: str) -> str | None:
+    """``"name version"`` of the model that scored the domain's latest decision."""
+    scored = [
+        d
+        for d in store.list_decisions(domain_id)
+        if d.score is not None and d.model_name
+    ]
+    if not scored:
+        return None
+    return f"{scored[-1].model_name} {scored[-1].model_version}".strip()
+
+
+def _check_model(
+    store: MetadataStore, row: ThresholdProposalRow, accept_mismatch: bool
+) -> None:
+    """Refuse thresholds tuned for one model while another scores the domain.
+
+    Thresholds sit on a model's score scale: the nightly refits and registers
+    a model, so its thresholds fit production only once that version serves.
+    With no scored decision yet there is nothing to contradict.
+    """
+    tuned_for = row.evidence.get("registered_model")
+    serving = serving_model(store, row.domain_id)
+    if accept_mismatch or serving is None or tuned_for == serving:
+        return
+    promote = (
+        f"promote {tuned_for} first (heysh promote), let documents arrive, and "
+        "apply again"
+        if tuned_for
+        else "re-run the evaluation with registration on and promote its winner"
+    )
+    described = tuned_for or f"{row.evidence.get('model')} (not registered)"
+    raise ConfigError(
+        f"proposal {row.proposal_id} was tuned for {described} but "
+        f"domain {row.domain_id} is scored by {serving}: its thresholds are on "
+        f"another score scale. {promote}; or pass --accept-model-mismatch if you "
+        "know the scales agree"
+    )
 
 
 def proposal_id_for(
@@ -370,7 +419,12 @@ def proposal_id_for(
 
 
 def apply_threshold_proposal(
-    store: MetadataStore, proposal_id: str, actor: str, *, note: str = ""
+    store: MetadataStore,
+    proposal_id: str,
+    actor: str,
+    *,
+    note: str = "",
+    accept_model_mismatch: bool = False,
 ) -> ThresholdProposalRow:
     """Apply a pending proposal to its domain's config, as an admin of the domain.
 
@@ -384,11 +438,14 @@ def apply_threshold_proposal(
     Raises:
         PermissionDeniedError: ``actor`` is not an admin of the domain; nothing
             changes.
-        ConfigError: no such proposal, it is no longer pending, or the domain's
+        ConfigError: no such proposal, it is no longer pending, the domain's
             thresholds changed since it was proposed (reject it and propose
-            again on a fresh evaluation).
+            again on a fresh evaluation), or the domain's latest decision was
+            scored by another model than the one the thresholds were tuned for
+            (unless ``accept_model_mismatch``).
     """
     row = _pending(store, proposal_id, actor, "apply")
+    _check_model(store, row, accept_model_mismatch)
     domain = store.get_domain(row.domain_id)
     if domain is None:
         raise ConfigError(

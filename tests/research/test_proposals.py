@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -359,3 +359,49 @@ def test_propose_thresholds_records_models_scoring_production(store):
         "embedding-classifier",
         ["zero-shot 1", "classifier 1"],
     )
+
+
+def _scored_decision(
+    store: SqlMetadataStore, doc_id: str, model: str, version: str, minute: int
+):
+    store.record_decision(
+        DecisionRow(
+            doc_id, "news", "rejected", "thresholds", 1.0, model, version,
+            NEWS_CONFIG, decided_at=T0 + timedelta(minutes=minute),
+        )
+    )  # fmt: skip
+
+
+def test_apply_threshold_proposal_tuned_for_another_model_is_refused(store):
+    """Thresholds of a model production does not serve are refused, saying why."""
+    _scored_decision(store, "doc-1", "heysh-default-minilm-zero-shot", "builtin-1", 0)
+    summary = summary_of(news=domain_section(3.5, 9.0))
+    summary["registered"] = {"model": "heysh-relevance", "version": "4"}
+    proposal_id = propose_thresholds(store, summary).proposed[0].proposal_id
+
+    with pytest.raises(
+        ConfigError,
+        match=r"tuned for heysh-relevance 4 but domain news is scored by "
+        r"heysh-default-minilm-zero-shot builtin-1.*promote heysh-relevance 4",
+    ):
+        apply_threshold_proposal(store, proposal_id, "ada")
+
+    assert stored_config(store, "news") == NEWS_CONFIG
+    applied = apply_threshold_proposal(
+        store, proposal_id, "ada", accept_model_mismatch=True
+    )
+    assert applied.status == "applied"
+
+
+def test_apply_threshold_proposal_for_the_serving_model_is_applied(store):
+    """Once the evaluated version scores the domain, its thresholds apply."""
+    _scored_decision(store, "doc-2", "heysh-relevance", "4", 1)
+    _scored_decision(store, "doc-1", "heysh-default-minilm-zero-shot", "builtin-1", 0)
+    summary = summary_of(news=domain_section(3.5, 9.0))
+    summary["registered"] = {"model": "heysh-relevance", "version": "4"}
+    proposal_id = propose_thresholds(store, summary).proposed[0].proposal_id
+
+    applied = apply_threshold_proposal(store, proposal_id, "ada")
+
+    assert applied.evidence["registered_model"] == "heysh-relevance 4"
+    assert stored_config(store, "news")["auto_reject_threshold"] == 3.5

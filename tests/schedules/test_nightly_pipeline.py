@@ -162,15 +162,23 @@ def test_nightly_pipeline_exports_history_evaluates_and_proposes(
     refused = run_heysh(
         "thresholds", "apply", row.proposal_id, "--as", "ann", env=env, timeout_s=120
     )
-    applied = run_heysh(
+    # The history was scored by another model than the one the nightly fitted
+    # and registered: its thresholds are refused unless the admin overrides.
+    mismatch = run_heysh(
         "thresholds", "apply", row.proposal_id, "--as", "ada", env=env, timeout_s=120
     )
+    applied = run_heysh(
+        "thresholds", "apply", row.proposal_id, "--as", "ada",
+        "--accept-model-mismatch", env=env, timeout_s=120,
+    )  # fmt: skip
     listed = run_heysh(
         "thresholds", "list", "--domain", domain_id, env=env, timeout_s=120
     )
 
     assert refused.returncode == 1
     assert "only an admin of the domain may apply" in refused.stderr
+    assert mismatch.returncode == 1
+    assert f"{row.proposal_id} was tuned for heysh-relevance 1 but" in mismatch.stderr
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.startswith(f"applied {row.proposal_id} to {domain_id}")
     assert f"{row.proposal_id}  {domain_id}" in listed.stdout
