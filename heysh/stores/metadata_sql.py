@@ -441,18 +441,7 @@ class SqlMetadataStore:
             ).first()
         if r is None:
             return None
-        return DecisionRow(
-            doc_id=r.doc_id,
-            domain_id=r.domain_id,
-            outcome=r.outcome,
-            decided_by=r.decided_by,
-            score=r.score,
-            model_name=r.model_name,
-            model_version=r.model_version,
-            thresholds=dict(r.thresholds),
-            reason=r.reason,
-            decided_at=r.decided_at,
-        )
+        return _decision_row(r)
 
     def record_vote(self, row: VoteRow) -> None:
         """Record a vote; the voter's earlier vote on the document is replaced."""
@@ -486,18 +475,7 @@ class SqlMetadataStore:
                 .where(v.c.domain_id == domain_id, v.c.doc_id == doc_id)
                 .order_by(v.c.voted_at, v.c.voter)
             ).all()
-        return [
-            VoteRow(
-                doc_id=r.doc_id,
-                domain_id=r.domain_id,
-                voter=r.voter,
-                role=r.role,
-                approve=r.approve,
-                comment=r.comment,
-                voted_at=r.voted_at,
-            )
-            for r in rows
-        ]
+        return [_vote_row(r) for r in rows]
 
     # Decision history and blind audits.
 
@@ -520,21 +498,7 @@ class SqlMetadataStore:
         query = _in_window(query, d, d.c.decided_at, domain_id, since, until)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [
-            DecisionRow(
-                doc_id=r.doc_id,
-                domain_id=r.domain_id,
-                outcome=r.outcome,
-                decided_by=r.decided_by,
-                score=r.score,
-                model_name=r.model_name,
-                model_version=r.model_version,
-                thresholds=dict(r.thresholds),
-                reason=r.reason,
-                decided_at=r.decided_at,
-            )
-            for r in rows
-        ]
+        return [_decision_row(r) for r in rows]
 
     def list_domain_votes(
         self,
@@ -549,18 +513,7 @@ class SqlMetadataStore:
         query = _in_window(query, v, v.c.voted_at, domain_id, since, until)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [
-            VoteRow(
-                doc_id=r.doc_id,
-                domain_id=r.domain_id,
-                voter=r.voter,
-                role=r.role,
-                approve=r.approve,
-                comment=r.comment,
-                voted_at=r.voted_at,
-            )
-            for r in rows
-        ]
+        return [_vote_row(r) for r in rows]
 
     def record_audit_request(self, row: AuditRow) -> bool:
         """Record a blind audit request once; returns whether this call made it.
@@ -977,6 +930,33 @@ def _in_window(
     if until is not None:
         query = query.where(column < _aware("until", until))
     return query
+
+
+def _decision_row(r: Any) -> DecisionRow:
+    return DecisionRow(
+        doc_id=r.doc_id,
+        domain_id=r.domain_id,
+        outcome=r.outcome,
+        decided_by=r.decided_by,
+        score=r.score,
+        model_name=r.model_name,
+        model_version=r.model_version,
+        thresholds=dict(r.thresholds),
+        reason=r.reason,
+        decided_at=r.decided_at,
+    )
+
+
+def _vote_row(r: Any) -> VoteRow:
+    return VoteRow(
+        doc_id=r.doc_id,
+        domain_id=r.domain_id,
+        voter=r.voter,
+        role=r.role,
+        approve=r.approve,
+        comment=r.comment,
+        voted_at=r.voted_at,
+    )
 
 
 def _audit_row(r: Any) -> AuditRow:
