@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from heysh.errors import ModelError
+from heysh.sqlite_wal import switch_to_wal
 
 _logger = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class EmbeddingCache:
                 self._path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False
             )
             connection.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-            connection.execute("PRAGMA journal_mode = WAL")
+            switch_to_wal(connection, _BUSY_TIMEOUT_S)  # the pragma ignores the timeout
             connection.execute("PRAGMA synchronous = NORMAL")
             with connection:
                 connection.execute(_SCHEMA)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from heysh.domain.roles import Role
 from heysh.errors import ConfigError, DataError, StoreUnavailableError
+from heysh.sqlite_wal import switch_to_wal
 from heysh.stores import _sql_tables as t
 from heysh.stores.base import (
     AuditRow,
@@ -1012,6 +1013,10 @@ def _require_id(name: str, value: str) -> None:
 def _install_sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
     """WAL, busy timeout and ``BEGIN IMMEDIATE`` for SQLite connections.
 
+    WAL is switched on with retries (see :mod:`heysh.sqlite_wal`): the pragma
+    ignores the busy timeout, and two processes opening a fresh file together
+    would otherwise fail at random.
+
     pysqlite opens transactions lazily and in DEFERRED mode; a deferred reader
     that later writes fails at once with "database is locked" when another
     connection wrote meanwhile. Taking the write lock at BEGIN makes writers
@@ -1024,7 +1029,7 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_s: float) -> None:
         dbapi_connection.isolation_level = None  # We issue BEGIN ourselves.
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        switch_to_wal(dbapi_connection, busy_timeout_s)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

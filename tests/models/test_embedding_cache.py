@@ -10,6 +10,7 @@ import pytest
 
 from heysh.errors import ModelError
 from heysh.models.embedding_cache import EmbeddingCache, embedding_key
+from tests.sqlite_writer import rollback_journal_writer
 
 
 def _vector(seed: int, dim: int = 384) -> np.ndarray:
@@ -95,6 +96,18 @@ def test_embedding_cache_concurrent_processes_lose_no_vector(tmp_path: Path) -> 
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert len(found) == 600
     np.testing.assert_array_equal(found["k299"], _vector(299, 8))
+
+
+def test_embedding_cache_opens_while_another_program_writes_the_file(
+    tmp_path: Path,
+) -> None:
+    """Opening waits for a rollback-journal writer instead of failing at once."""
+    path = tmp_path / "emb.sqlite"
+    with rollback_journal_writer(path, release_after_s=0.5):
+        cache = EmbeddingCache(path)
+        cache.put_many({"a": _vector(1)})
+
+    np.testing.assert_array_equal(cache.get_many(["a"])["a"], _vector(1))
 
 
 def test_embedding_cache_rejects_a_matrix(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from heysh.errors import ConfigError, DataError, StoreUnavailableError
 from heysh.stores import _sql_tables
 from heysh.stores.base import DecisionRow, DocumentRow
 from heysh.stores.metadata_sql import SqlMetadataStore
+from tests.sqlite_writer import rollback_journal_writer
 
 CLAIMER = """
 import json, sys
@@ -121,6 +122,33 @@ def test_sql_metadata_two_processes_migrate_a_new_database_once(tmp_path):
     results = [w.communicate(timeout=120) for w in workers]
 
     assert [out for out, _ in results] == ["ok\n", "ok\n"], [err for _, err in results]
+
+
+def test_sql_metadata_opens_while_another_program_writes_the_file(tmp_path):
+    """Check opening waits for a rollback-journal writer instead of failing.
+
+    The WAL switch ignores the busy timeout; without retries it fails at once
+    with "database is locked" (seen when two processes created a fresh file).
+    """
+    path = tmp_path / "shared.db"
+    with rollback_journal_writer(path, release_after_s=0.5):
+        store = SqlMetadataStore(f"sqlite:///{path}", busy_timeout_s=10)
+
+    store.upsert_domain("d", name="D", description="a domain", config_json="{}")
+    journal_mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    store.close()
+
+    assert journal_mode == "wal"
+
+
+def test_sql_metadata_open_gives_up_after_the_busy_timeout(tmp_path):
+    """Check a writer that never finishes makes opening fail with the reason."""
+    path = tmp_path / "held.db"
+    with (
+        rollback_journal_writer(path, release_after_s=None),
+        pytest.raises(StoreUnavailableError, match="database is locked"),
+    ):
+        SqlMetadataStore(f"sqlite:///{path}", busy_timeout_s=0.3)
 
 
 @pytest.mark.parametrize(
