@@ -39,3 +39,7 @@ class StoreUnavailableError(HeyshError):
 
 class PipelineError(HeyshError):
     """A papermill pipeline step failed."""
+
+
+class PipelineCancelledError(PipelineError):
+    """A pipeline was stopped on request while it ran."""

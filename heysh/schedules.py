@@ -255,6 +255,26 @@ async def delete_schedule(client: Client, schedule_id: str) -> None:
     await _call(client, schedule_id, "delete")
 
 
+async def cancel_running_runs(client: Client, schedule_id: str) -> list[str]:
+    """Cancel the schedule's runs that are still going; return their workflow ids.
+
+    The general worker kills each run's notebook kernel and closes its MLflow
+    run as KILLED; the schedule itself stays as it is (pause it to stop new
+    runs).
+
+    Raises:
+        ConfigError: if there is no such schedule.
+    """
+    summary = await describe_pipeline_schedule(client, schedule_id)
+    for workflow_id in summary.running_workflow_ids:
+        await client.get_workflow_handle(workflow_id).cancel()
+        _logger.info(
+            "schedule_run_cancel_requested",
+            extra={"schedule_id": schedule_id, "workflow_id": workflow_id},
+        )
+    return list(summary.running_workflow_ids)
+
+
 async def _call(client: Client, schedule_id: str, method: str, **kwargs: Any) -> None:
     handle = client.get_schedule_handle(schedule_id)
     try:

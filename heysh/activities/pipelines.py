@@ -24,6 +24,9 @@ from heysh.activities import contracts as c
 from heysh.config import Settings
 from heysh.errors import ConfigError, PipelineError
 
+# How long a cancelled run may take to kill its kernel and close its MLflow run.
+_STOP_GRACE_S = 60.0
+
 
 class PipelineActivities:
     """The pipeline activity, holding the worker's settings.
@@ -31,8 +34,8 @@ class PipelineActivities:
     Args:
         settings: Where MLflow tracks (``HEYSH_HOME`` or ``MLFLOW_TRACKING_URI``)
             and where default output folders go.
-        heartbeat_interval_s: Seconds between heartbeats while notebooks run;
-            keep it well under the workflow's heartbeat timeout.
+        heartbeat_interval_s: Seconds between heartbeats while notebooks run,
+            at most; a third of the activity's heartbeat timeout when shorter.
     """
 
     def __init__(
@@ -52,13 +55,11 @@ class PipelineActivities:
         Runs in the worker's thread pool; the notebooks execute on a helper
         thread while this one heartbeats the number of seconds elapsed.
 
-        Warning:
-            Cancelling the run stops the heartbeats, not the notebooks: the
-            pipeline goes on to its end (or until the worker process stops)
-            and still writes its notebooks and MLflow run, and a WARNING
-            ``pipeline_left_running`` is logged. Papermill cannot interrupt a
-            cell from another thread; running each pipeline in a child
-            process would allow it.
+        Cancelling the activity (cancelling the workflow, or a worker
+        shutting down past its grace period) kills the running notebook's
+        kernel and starts no further step; the executed notebooks so far are
+        kept and the pipeline's MLflow run ends KILLED. The cancellation
+        reaches this thread with the next heartbeat.
 
         Raises:
             ApplicationError: ``PipelineFailed`` (non-retryable) naming the
@@ -86,26 +87,41 @@ class PipelineActivities:
         )
 
         outcome: dict[str, Any] = {}
+        stop = threading.Event()
+        # Thread.join and is_alive are not used: a cancellation raised into
+        # this thread inside join() leaves is_alive() False on Python 3.11
+        # while the thread still runs; an Event stays right.
+        finished = threading.Event()
 
         def execute() -> None:
             try:
                 outcome["result"] = run_pipeline(
-                    pipeline, output, self._settings, overrides=overrides
+                    pipeline, output, self._settings, overrides=overrides, stop=stop
                 )
             except BaseException as err:  # handed to the activity thread below
                 outcome["error"] = err
+            finally:
+                finished.set()
 
         runner = threading.Thread(target=execute, name="heysh-pipeline", daemon=True)
+        interval_s = self._heartbeat_interval_s
+        heartbeat_timeout = activity.info().heartbeat_timeout
+        if heartbeat_timeout:
+            # Several heartbeats per timeout, however short the caller set it.
+            interval_s = min(interval_s, heartbeat_timeout.total_seconds() / 3)
         started = time.monotonic()
         runner.start()
         try:
-            while runner.is_alive():
+            while not finished.is_set():
                 activity.heartbeat({"elapsed_s": round(time.monotonic() - started)})
-                runner.join(self._heartbeat_interval_s)
+                finished.wait(interval_s)
         except BaseException:
-            # Cancellation is raised into this thread; the notebooks go on.
+            # Cancellation is raised into this thread: stop the notebooks and
+            # wait for their MLflow run to be closed before reporting it.
+            stop.set()
+            stopped = finished.wait(_STOP_GRACE_S)
             activity.logger.warning(
-                "pipeline_left_running",
+                "pipeline_stopped" if stopped else "pipeline_left_running",
                 extra={"pipeline": pipeline.name, "output_dir": str(output)},
             )
             raise

@@ -1,4 +1,4 @@
-"""Pipeline schedule commands: ``heysh schedule create|list|pause|trigger|...``.
+"""Pipeline schedule commands: ``heysh schedule create|list|trigger|cancel|...``.
 
 Each schedule is a Temporal Schedule that starts a ``PipelineRunWorkflow`` on
 the general worker, by cron expression (UTC) or fixed interval, with overlap
@@ -24,8 +24,8 @@ def register(subparsers: Any) -> None:
         "schedule",
         help="run a pipeline on a Temporal schedule",
         description="Create, list, pause, unpause, trigger and delete schedules "
-        "that run a papermill pipeline on the general worker. Overlapping runs of a "
-        "schedule are skipped.",
+        "that run a papermill pipeline on the general worker, and cancel a run "
+        "that is going. Overlapping runs of a schedule are skipped.",
     )
     actions = schedule.add_subparsers(dest="schedule_action", metavar="ACTION")
 
@@ -68,6 +68,13 @@ def register(subparsers: Any) -> None:
     )
     trigger.add_argument("schedule_id")
     trigger.set_defaults(handler=run_trigger)
+    cancel = actions.add_parser(
+        "cancel",
+        help="cancel the schedule's running run: its notebook is killed, its "
+        "MLflow run ends KILLED (the schedule stays)",
+    )
+    cancel.add_argument("schedule_id")
+    cancel.set_defaults(handler=run_cancel)
     delete = actions.add_parser(
         "delete", help="delete a schedule (runs already started go on)"
     )
@@ -169,6 +176,22 @@ def run_trigger(args: argparse.Namespace) -> int:
         f"triggered {args.schedule_id} (skipped if a run of it is still going; "
         "see heysh schedule list)"
     )
+    return 0
+
+
+@temporal_command
+def run_cancel(args: argparse.Namespace) -> int:
+    from heysh.schedules import cancel_running_runs
+
+    async def call() -> list[str]:
+        _, client = await connect()
+        return await cancel_running_runs(client, args.schedule_id)
+
+    cancelled = run_async(call())
+    if not cancelled:
+        _out(f"{args.schedule_id} has no run going; nothing to cancel")
+    for workflow_id in cancelled:
+        _out(f"cancel requested for {workflow_id}")
     return 0
 
 

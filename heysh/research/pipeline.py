@@ -4,13 +4,15 @@ A pipeline file (``pipelines/*.yaml``) is data: a name, shared parameters, and
 the notebooks to execute in order, each with its own parameters. Executed
 copies are kept in the output folder and attached to MLflow, to the
 evaluation run the notebooks produced when there is one. A failing cell stops
-the pipeline with an error that names the step, the notebook and the cell.
+the pipeline with an error that names the step, the notebook and the cell; a
+stop requested from another thread kills the running notebook's kernel.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from heysh.config import Settings
-from heysh.errors import ConfigError, PipelineError
+from heysh.errors import ConfigError, PipelineCancelledError, PipelineError
+from heysh.research._kernel_stopper import KernelStopper
 
 _logger = logging.getLogger(__name__)
 
@@ -113,18 +116,27 @@ def run_pipeline(
     *,
     overrides: dict[str, Any] | None = None,
     kernel_name: str = "python3",
+    stop: threading.Event | None = None,
 ) -> PipelineResult:
     """Execute every step in order and attach the executed notebooks to MLflow.
 
     Every step receives ``output_dir`` (a folder shared by the steps, so one
     notebook can read what the previous wrote) besides its parameters.
 
+    Args:
+        stop: When another thread sets it, the running notebook's kernel is
+            killed and no further step starts.
+
     Raises:
         PipelineError: naming the step, notebook, cell and error of the first
             failure; the executed copy up to the failure is kept and logged.
+        PipelineCancelledError: ``stop`` was set; the pipeline's own MLflow run
+            ends KILLED with the notebooks executed so far.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    stop = stop or threading.Event()
 
     output_dir = output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -134,23 +146,32 @@ def run_pipeline(
             step, pipeline, overrides or {}, {"output_dir": str(output_dir / "work")}
         )
         executed = output_dir / f"{number:02d}-{step.notebook.name}"
+        if stop.is_set():
+            _cancelled(result, settings, step.name)
         _logger.info(
             "pipeline_step_started",
             extra={"pipeline": pipeline.name, "step": step.name},
         )
         try:
-            papermill.execute_notebook(
-                str(step.notebook),
-                str(executed),
-                parameters=parameters,
-                kernel_name=kernel_name,
-                cwd=str(Path.cwd()),
-                progress_bar=False,
-                log_output=False,
-            )
-        except PapermillExecutionError as err:
+            with KernelStopper(stop) as stopper:
+                papermill.execute_notebook(
+                    str(step.notebook),
+                    str(executed),
+                    parameters=parameters,
+                    kernel_name=kernel_name,
+                    cwd=str(Path.cwd()),
+                    progress_bar=False,
+                    log_output=False,
+                    kernel_manager_class=stopper.manager_class(),
+                )
+        except Exception as err:
+            if stop.is_set():  # the kernel was killed on purpose
+                result.steps.append(StepResult(step.name, "cancelled", executed))
+                _cancelled(result, settings, step.name)
+            if not isinstance(err, PapermillExecutionError):
+                raise
             result.steps.append(StepResult(step.name, "failed", executed))
-            result.mlflow_run_id = _attach_notebooks(result, settings, failed=True)
+            result.mlflow_run_id = _attach_notebooks(result, settings, status="failed")
             raise PipelineError(
                 f"pipeline {pipeline.name!r} step {step.name!r} failed: notebook "
                 f"{step.notebook.name} cell {err.cell_index} (execution count "
@@ -158,8 +179,21 @@ def run_pipeline(
                 f"notebook is at {executed}"
             ) from None
         result.steps.append(StepResult(step.name, "ok", executed))
-    result.mlflow_run_id = _attach_notebooks(result, settings, failed=False)
+    result.mlflow_run_id = _attach_notebooks(result, settings, status="ok")
     return result
+
+
+def _cancelled(result: PipelineResult, settings: Settings, step: str) -> None:
+    """Record a stopped pipeline in MLflow and raise ``PipelineCancelledError``."""
+    result.mlflow_run_id = _attach_notebooks(result, settings, status="cancelled")
+    _logger.warning(
+        "pipeline_cancelled", extra={"pipeline": result.pipeline, "step": step}
+    )
+    raise PipelineCancelledError(
+        f"pipeline {result.pipeline!r} was cancelled during step {step!r}; the "
+        f"notebooks executed so far are in {result.output_dir} and MLflow run "
+        f"{result.mlflow_run_id}"
+    )
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -190,10 +224,19 @@ def _parameters_for(
     }
 
 
+# The pipeline's own MLflow run ends with the pipeline's status.
+_RUN_STATUS = {"ok": "FINISHED", "failed": "FAILED", "cancelled": "KILLED"}
+
+
 def _attach_notebooks(
-    result: PipelineResult, settings: Settings, *, failed: bool
+    result: PipelineResult, settings: Settings, *, status: str
 ) -> str:
-    """Log executed notebooks to the evaluation run, or to a pipeline run."""
+    """Log executed notebooks to the evaluation run, or to a pipeline run.
+
+    Args:
+        status: ``ok``, ``failed`` or ``cancelled``; the ``pipeline_status``
+            tag, and the end state of a run this function creates.
+    """
     import mlflow
     from mlflow import MlflowClient
 
@@ -222,9 +265,10 @@ def _attach_notebooks(
     for step in result.steps:
         if step.output_notebook.is_file():
             client.log_artifact(run_id, str(step.output_notebook), "notebooks")
-    client.set_tag(run_id, "pipeline_status", "failed" if failed else "ok")
-    if failed and created:
+    client.set_tag(run_id, "pipeline_status", status)
+    client.set_tag(run_id, "pipeline_output_dir", str(result.output_dir))
+    if status != "ok" and created:
         # The run is the pipeline's own, so its status is the pipeline's. An
         # evaluation's run stays FINISHED: the evaluation itself succeeded.
-        client.set_terminated(run_id, status="FAILED")
+        client.set_terminated(run_id, status=_RUN_STATUS[status])
     return run_id

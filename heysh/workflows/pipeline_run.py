@@ -4,7 +4,8 @@
 queue and returns where the executed notebooks are and which MLflow run holds
 them. A failing notebook cell fails the workflow at once, with the step,
 notebook and cell in the failure message; a worker that dies mid-run is
-noticed by the missed heartbeats and the pipeline is run again from the start.
+noticed by the missed heartbeats and the pipeline is run again from the start;
+cancelling the workflow kills the running notebook.
 
 Deterministic like every workflow here: no I/O and no heavy imports; the
 activity is known by name (``heysh.activities.contracts``).
@@ -18,7 +19,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from heysh.activities import contracts as c
@@ -40,7 +42,9 @@ class PipelineRunInput:
             workers on a shared server (tests, benchmarks).
         timeout_s: Longest a whole run may take (default 12 hours).
         heartbeat_timeout_s: A run whose worker stays silent this long is
-            considered lost and started again on another worker.
+            considered lost and started again on another worker. Heartbeats
+            also carry cancellation, so a cancel takes effect within about
+            this long.
         max_attempts: Runs of the activity after lost workers (a failing
             notebook is never retried).
     """
@@ -50,7 +54,7 @@ class PipelineRunInput:
     output_dir: str = ""
     task_queue_suffix: str = ""
     timeout_s: float = 12 * 3600.0
-    heartbeat_timeout_s: float = 120.0
+    heartbeat_timeout_s: float = 30.0
     max_attempts: int = 3
 
 
@@ -82,6 +86,9 @@ class PipelineRunWorkflow:
                 task_queue=GENERAL_QUEUE + request.task_queue_suffix,
                 start_to_close_timeout=timedelta(seconds=request.timeout_s),
                 heartbeat_timeout=timedelta(seconds=request.heartbeat_timeout_s),
+                # A cancelled run ends once the notebooks are stopped and their
+                # MLflow run closed, not while they are still running.
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=10),
                     maximum_attempts=request.max_attempts,
@@ -93,6 +100,8 @@ class PipelineRunWorkflow:
             )
         except ActivityError as err:
             cause = err.cause
+            if isinstance(cause, CancelledError):
+                raise  # re-raised as is, the workflow ends cancelled, not failed
             message = cause.message if isinstance(cause, ApplicationError) else str(err)
             kind = cause.type if isinstance(cause, ApplicationError) else None
             # Raising ApplicationError fails the workflow (rather than retrying

@@ -42,7 +42,13 @@ def write_test_pipeline(folder: Path, name: str = "tiny") -> Path:
     parameters.metadata["tags"] = ["parameters"]
     notebook.cells = [
         parameters,
-        nbformat.v4.new_code_cell("import time\ntime.sleep(float(sleep_s))"),
+        nbformat.v4.new_code_cell(
+            "import os, time\n"
+            "from pathlib import Path\n"
+            "Path(output_dir).mkdir(parents=True, exist_ok=True)\n"
+            "(Path(output_dir) / 'kernel.pid').write_text(str(os.getpid()))\n"
+            "time.sleep(float(sleep_s))"
+        ),
         nbformat.v4.new_code_cell(
             'if fail:\n    raise RuntimeError("the notebook was told to fail")'
         ),

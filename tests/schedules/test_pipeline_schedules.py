@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from heysh.activities.contracts import RunPipelineResult
 from heysh.errors import ConfigError
@@ -103,6 +103,7 @@ def test_schedule_trigger_runs_pipeline_and_logs_it_to_mlflow(
     run = mlflow.get_run(result.mlflow_run_id)
     assert run.data.tags["pipeline"] == "tiny"
     assert run.data.tags["pipeline_status"] == "ok"
+    assert run.data.tags["pipeline_output_dir"] == str(output)
     logged = [a.path for a in mlflow.list_artifacts(result.mlflow_run_id, "notebooks")]
     assert logged == ["notebooks/01-sleepy.ipynb"]
 
@@ -270,11 +271,7 @@ def test_pipeline_run_with_undeclared_parameter_fails_as_invalid_input(
 
 def test_schedule_cli_create_list_trigger_delete(general_worker, schedule_id):
     """The heysh schedule commands drive a schedule end to end."""
-    env = {
-        "HEYSH_HOME": str(general_worker.settings.home),
-        "HEYSH_TEMPORAL_ADDRESS": general_worker.settings.temporal_address,
-        "HEYSH_TASK_QUEUE_SUFFIX": general_worker.settings.task_queue_suffix,
-    }
+    env = cli_env(general_worker)
     pipeline = str(general_worker.pipeline_file)
 
     created = run_heysh(
@@ -315,6 +312,40 @@ def test_schedule_cli_create_list_trigger_delete(general_worker, schedule_id):
     assert f"no schedule '{schedule_id}' to pause" in missing.stderr
 
 
+def test_schedule_cli_cancel_stops_the_running_run(general_worker, schedule_id):
+    """heysh schedule cancel ends the schedule's running run as cancelled."""
+    env = cli_env(general_worker)
+    create(general_worker, schedule_id, sleep_s=600, marker="the sleep ended")
+    general_worker.run(trigger_schedule(general_worker.client, schedule_id))
+    workflow_id = general_worker.wait_for(lambda: running(general_worker, schedule_id))
+    general_worker.wait_for(lambda: heartbeats_of(general_worker, workflow_id))
+
+    cancelled = run_heysh("schedule", "cancel", schedule_id, env=env, timeout_s=120)
+    with pytest.raises(WorkflowFailureError) as failure:
+        run_result(general_worker, workflow_id)
+    again = run_heysh("schedule", "cancel", schedule_id, env=env, timeout_s=120)
+
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout == f"cancel requested for {workflow_id}\n"
+    assert isinstance(failure.value.cause, CancelledError)
+    assert again.stdout == f"{schedule_id} has no run going; nothing to cancel\n"
+
+
+def cli_env(worker: Any) -> dict[str, str]:
+    """What the heysh command needs to reach this worker's server and queues."""
+    return {
+        "HEYSH_HOME": str(worker.settings.home),
+        "HEYSH_TEMPORAL_ADDRESS": worker.settings.temporal_address,
+        "HEYSH_TASK_QUEUE_SUFFIX": worker.settings.task_queue_suffix,
+    }
+
+
+def running(worker: Any, sid: str) -> str:
+    """The workflow id of the schedule's running run, or '' when none runs."""
+    summary = worker.run(describe_pipeline_schedule(worker.client, sid))
+    return (summary.running_workflow_ids or [""])[0]
+
+
 def test_scheduled_parameters_must_be_json(general_worker):
     """Parameters a workflow payload cannot carry are refused before creating."""
     with pytest.raises(ConfigError, match="must be JSON values"):
@@ -330,3 +361,58 @@ def test_scheduled_parameters_must_be_json(general_worker):
 
     with pytest.raises(ConfigError, match="no schedule 'x2'"):
         general_worker.run(describe_pipeline_schedule(general_worker.client, "x2"))
+
+
+def test_cancelled_pipeline_run_kills_the_notebook_and_ends_its_mlflow_run(
+    general_worker, tmp_path
+):
+    """Cancelling a run kills the running kernel; MLflow records it as KILLED."""
+    output = tmp_path / "run"
+    workflow_id = f"pipeline-cancel-{general_worker.settings.task_queue_suffix}"
+    request = PipelineRunInput(
+        pipeline_file=str(general_worker.pipeline_file),
+        parameters={"sleep_s": 600, "marker": "the sleep ended"},
+        output_dir=str(output),
+        task_queue_suffix=general_worker.settings.task_queue_suffix,
+        heartbeat_timeout_s=6,
+    )
+    handle = general_worker.run(
+        general_worker.client.start_workflow(
+            PipelineRunWorkflow.run,
+            request,
+            id=workflow_id,
+            task_queue="general-queue" + general_worker.settings.task_queue_suffix,
+        )
+    )
+    pid_file = output / "work" / "kernel.pid"
+    kernel_pid = int(
+        general_worker.wait_for(lambda: pid_file.is_file() and pid_file.read_text())
+    )
+
+    general_worker.run(handle.cancel())
+    with pytest.raises(WorkflowFailureError) as failure:
+        general_worker.run(handle.result(), timeout_s=90)
+    gone = general_worker.wait_for(lambda: not _alive(kernel_pid), timeout_s=10)
+
+    assert isinstance(failure.value.cause, CancelledError)
+    assert gone
+    assert not (output / "work" / "marker.txt").exists()
+    assert (output / "01-sleepy.ipynb").is_file()
+    mlflow = MlflowClient(general_worker.settings.tracking_uri)
+    [run] = mlflow.search_runs(
+        [mlflow.get_experiment_by_name("heysh-pipelines").experiment_id],
+        filter_string=f"tags.pipeline_output_dir = '{output}'",
+    )
+    assert run.info.status == "KILLED"
+    assert run.data.tags["pipeline_status"] == "cancelled"
+    logged = [a.path for a in mlflow.list_artifacts(run.info.run_id, "notebooks")]
+    assert logged == ["notebooks/01-sleepy.ipynb"]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (a zombie counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
