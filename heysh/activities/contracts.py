@@ -105,6 +105,10 @@ class RecordDecisionInput:
     model_version: str
     thresholds: dict[str, float | None]
     reason: str = ""
+    # What an LLM judge billed for scoring (AssessRelevanceResult); 0 otherwise.
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,9 @@ class StorageActivities:
                         model_version=request.model_version,
                         thresholds=dict(request.thresholds),
                         reason=request.reason,
+                        tokens_in=request.tokens_in,
+                        tokens_out=request.tokens_out,
+                        cost_usd=request.cost_usd,
                     )
                 )
             recorded = existing or self._metadata.get_decision(

@@ -1,4 +1,4 @@
-"""The feedback report: audits, drift and agreement for each domain, as JSON or text.
+"""The feedback report: audits, drift, agreement and scoring cost per domain.
 
 ``heysh feedback report`` prints it. The recent window is ``[since, until)``
 (by default the last :data:`DEFAULT_RECENT_DAYS` days); the drift reference
@@ -17,6 +17,7 @@ import numpy.typing as npt
 from heysh.feedback.agreement import Agreement, AgreementReport, agreement_report
 from heysh.feedback.audit_report import AuditReport, RateCheck, audit_report
 from heysh.feedback.drift import DriftCheck, domain_drift
+from heysh.feedback.scoring_cost import ModelCost, scoring_cost
 from heysh.stores.base import MetadataStore
 
 _logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ DEFAULT_RECENT_DAYS = 7
 
 @dataclass(frozen=True)
 class DomainFeedback:
-    """One domain's audits, drift and agreement."""
+    """One domain's audits, drift, agreement and what scoring it cost."""
 
     domain_id: str
     since: datetime
@@ -36,6 +37,7 @@ class DomainFeedback:
     audits: AuditReport
     drift: DriftCheck
     agreement: AgreementReport
+    scoring: tuple[ModelCost, ...] = ()
 
     @property
     def alarm(self) -> bool:
@@ -52,6 +54,7 @@ class DomainFeedback:
             "audits": self.audits.to_dict(),
             "drift": self.drift.to_dict(),
             "agreement": self.agreement.to_dict(),
+            "scoring": [cost.to_dict() for cost in self.scoring],
         }
 
 
@@ -101,6 +104,7 @@ def feedback_report(
                     reference_scores=reference_scores,
                 ),
                 agreement=agreement_report(metadata, domain, since=start, until=until),
+                scoring=tuple(scoring_cost(metadata, domain, since=start, until=until)),
             )
         )
     _logger.info(
@@ -131,6 +135,7 @@ def render_text(reports: list[DomainFeedback]) -> str:
             lines.append("  agreement: no human labels in the window")
         for item in agreement.model_vs_humans + agreement.between_controllers:
             lines += _agreement_lines(item)
+        lines += _scoring_lines(report.scoring)
     return "\n".join(lines)
 
 
@@ -175,3 +180,14 @@ def _agreement_lines(item: Agreement, max_listed: int = 10) -> list[str]:
     if len(item.disagreements) > max_listed:
         lines.append(f"    ... {len(item.disagreements) - max_listed} more")
     return lines
+
+
+def _scoring_lines(costs: tuple[ModelCost, ...]) -> list[str]:
+    if not costs:
+        return ["  scoring: no scored decisions in the window"]
+    return [
+        f"  scoring {c.model}: {c.documents} documents, {c.tokens_in:,} tokens in, "
+        f"{c.tokens_out:,} out, ${c.cost_usd:.4f} (${c.cost_per_1k_documents:.3f} "
+        "per 1,000 documents)"
+        for c in costs
+    ]

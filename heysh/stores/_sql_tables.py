@@ -112,6 +112,10 @@ decisions = sa.Table(
     sa.Column("thresholds", JsonType, nullable=False),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=False),
+    # What an LLM judge billed for scoring the document; 0 for local models.
+    sa.Column("tokens_in", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("tokens_out", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("cost_usd", sa.Float(), nullable=False, server_default=sa.text("0")),
 )
 
 votes = sa.Table(

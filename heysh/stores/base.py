@@ -169,6 +169,10 @@ class DecisionRow:
     thresholds: Mapping[str, Any]
     reason: str = ""
     decided_at: datetime | None = None
+    # What an LLM judge billed for scoring the document (0 for a local model).
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)

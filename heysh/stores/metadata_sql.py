@@ -405,6 +405,7 @@ class SqlMetadataStore:
         _require_id("doc_id", row.doc_id)
         if row.score is not None and not math.isfinite(row.score):
             raise DataError(f"decision score must be finite, got {row.score}")
+        _check_usage(row)
         stmt = (
             self._insert(t.decisions)
             .values(
@@ -418,6 +419,9 @@ class SqlMetadataStore:
                 thresholds=dict(row.thresholds),
                 reason=row.reason,
                 decided_at=_aware("decided_at", row.decided_at) or _now(),
+                tokens_in=row.tokens_in,
+                tokens_out=row.tokens_out,
+                cost_usd=row.cost_usd,
             )
             .on_conflict_do_nothing(index_elements=["domain_id", "doc_id"])
             .returning(t.decisions.c.doc_id)
@@ -945,7 +949,24 @@ def _decision_row(r: Any) -> DecisionRow:
         thresholds=dict(r.thresholds),
         reason=r.reason,
         decided_at=r.decided_at,
+        tokens_in=r.tokens_in,
+        tokens_out=r.tokens_out,
+        cost_usd=r.cost_usd,
     )
+
+
+def _check_usage(row: DecisionRow) -> None:
+    """Refuse token counts and costs no model can have billed."""
+    for name in ("tokens_in", "tokens_out"):
+        value = getattr(row, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise DataError(
+                f"decision {name} must be a whole number >= 0, got {value!r}"
+            )
+    if not math.isfinite(row.cost_usd) or row.cost_usd < 0:
+        raise DataError(
+            f"decision cost_usd must be finite and >= 0, got {row.cost_usd}"
+        )
 
 
 def _vote_row(r: Any) -> VoteRow:

@@ -210,6 +210,18 @@ class _HumanDecision:
     comment: str
 
 
+@dataclass(frozen=True)
+class _ScoringUsage:
+    """What the scoring model billed, recorded with the decision."""
+
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+_NO_USAGE = _ScoringUsage(0, 0, 0.0)
+
+
 @workflow.defn(name=WORKFLOW_NAME)
 class DocumentReviewWorkflow:
     """Review one document in one domain, durably, from upload to notification."""
@@ -223,6 +235,7 @@ class DocumentReviewWorkflow:
         self._score: float | None = None
         self._model_name = ""
         self._model_version = ""
+        self._usage = _NO_USAGE
         self._assigned = ""
         self._round = 0
         self._members: dict[str, str] = {}
@@ -270,6 +283,9 @@ class DocumentReviewWorkflow:
         self._model_name, self._model_version = (
             assessed.model_name,
             assessed.model_version,
+        )
+        self._usage = _ScoringUsage(
+            assessed.tokens_in, assessed.tokens_out, assessed.cost_usd
         )
 
         approve = await self._decide(assessed.score, config)
@@ -620,6 +636,9 @@ class DocumentReviewWorkflow:
                 model_version=self._model_version,
                 thresholds=thresholds,
                 reason=self._reason,
+                tokens_in=self._usage.tokens_in,
+                tokens_out=self._usage.tokens_out,
+                cost_usd=self._usage.cost_usd,
             ),
             c.RecordDecisionResult,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +177,45 @@ def test_metadata_decision_is_recorded_once(metadata_harness, uid):
 
     assert store.get_decision(f"{uid}-d", "doc") == first
     assert store.get_decision(f"{uid}-d", "other") is None
+
+
+def test_metadata_decision_keeps_the_scoring_models_usage(metadata_harness, uid):
+    """Check an LLM judge's tokens and cost come back with the decision."""
+    store = metadata_harness.store
+    billed = decision(
+        f"{uid}-d",
+        decided_at=datetime(2026, 12, 1, tzinfo=UTC),
+        tokens_in=1234,
+        tokens_out=56,
+        cost_usd=0.001514,
+    )
+    local = decision(f"{uid}-d", doc_id="local")
+    store.record_decision(billed)
+    store.record_decision(local)
+
+    assert store.get_decision(f"{uid}-d", "doc") == billed
+    got = store.get_decision(f"{uid}-d", "local")
+    assert (got.tokens_in, got.tokens_out, got.cost_usd) == (0, 0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tokens_in": -1}, "tokens_in must be a whole number >= 0, got -1"),
+        ({"tokens_out": 2.5}, "tokens_out must be a whole number >= 0, got 2.5"),
+        ({"cost_usd": float("nan")}, "cost_usd must be finite and >= 0, got nan"),
+        ({"cost_usd": -0.01}, "cost_usd must be finite and >= 0, got -0.01"),
+    ],
+)
+def test_metadata_decision_with_impossible_usage_is_refused(
+    metadata_harness, uid, changes, message
+):
+    """Check negative or non-finite usage is a DataError and nothing is written."""
+    store = metadata_harness.store
+
+    with pytest.raises(DataError, match=re.escape(message)):
+        store.record_decision(decision(f"{uid}-d", **changes))
+    assert store.get_decision(f"{uid}-d", "doc") is None
 
 
 def test_metadata_concurrent_decisions_keep_exactly_one(metadata_harness, uid):

@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from heysh.stores import _sql_tables
 from heysh.stores.base import DecisionRow, DocumentRow
 from heysh.stores.metadata_sql import SqlMetadataStore
 from tests.sqlite_writer import rollback_journal_writer
+
+MIGRATIONS = Path(_sql_tables.__file__).parent / "migrations"
 
 CLAIMER = """
 import json, sys
@@ -47,7 +50,7 @@ def test_sql_metadata_sqlite_uses_wal_and_creates_parent_folder(sqlite_url, tmp_
             "SELECT version_num FROM heysh_alembic_version"
         ).fetchall()
 
-    assert (mode, version) == ("wal", [("0002",)])
+    assert (mode, version) == ("wal", [("0003",)])
 
 
 def test_sql_metadata_migrated_schema_matches_table_definitions(sqlite_url, tmp_path):
@@ -100,6 +103,44 @@ def test_sql_metadata_round_robin_is_fair_across_processes(sqlite_url):
 
     assert Counter(claims.values()) == {0: 10, 1: 10, 2: 10}
     assert again == claims
+
+
+def test_sql_metadata_upgrade_keeps_decisions_written_before_usage_was_recorded(
+    tmp_path,
+):
+    """Check a 0002 database migrates with its decisions, their usage read as 0."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0002")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO decisions (domain_id, doc_id, outcome, decided_by, score, "
+                "model_name, model_version, thresholds, reason, decided_at) VALUES "
+                "('d', 'old', 'approved', 'thresholds', 9.5, 'minilm', '3', '{}', "
+                "'', '2026-11-30 10:00:00.000000')"
+            )
+        )
+    engine.dispose()
+
+    store = SqlMetadataStore(url)
+    old = store.get_decision("d", "old")
+    store.record_decision(
+        DecisionRow("new", "d", "rejected", "thresholds", 1.0, "judge", "1", {},
+                    tokens_in=900, tokens_out=40, cost_usd=0.0011)
+    )  # fmt: skip
+    new = store.get_decision("d", "new")
+    store.close()
+
+    assert (old.outcome, old.score, old.model_name) == ("approved", 9.5, "minilm")
+    assert (old.tokens_in, old.tokens_out, old.cost_usd) == (0, 0, 0.0)
+    assert (new.tokens_in, new.tokens_out, new.cost_usd) == (900, 40, 0.0011)
 
 
 def test_sql_metadata_two_processes_migrate_a_new_database_once(tmp_path):
