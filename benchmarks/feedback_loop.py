@@ -572,11 +572,15 @@ def apply_one(proposals: list[dict[str, Any]]) -> dict[str, Any]:
     # The stack serves the zero-shot default while the nightly fitted and
     # registered another model, so the apply above is refused as it should
     # be. To show the mechanics the admin overrides here; in production one
-    # would promote the registered version first.
-    say(f"\n== heysh thresholds apply {pid} --as {ADMIN} --accept-model-mismatch")
+    # would promote the registered version first. A proposal that switches a
+    # side off is refused as well unless accepted.
+    say(
+        f"\n== heysh thresholds apply {pid} --as {ADMIN} --accept-model-mismatch "
+        "--accept-less-automation"
+    )
     applied = heysh(
         "thresholds", "apply", pid, "--as", ADMIN, "--note", "loop demo",
-        "--accept-model-mismatch",
+        "--accept-model-mismatch", "--accept-less-automation",
     )  # fmt: skip
     say(indent(applied.stdout))
     say(f"\n== heysh domain show {domain_id}")

@@ -66,6 +66,12 @@ def register(subparsers: Any) -> None:
         help="apply although the domain is scored by another model than the "
         "one the thresholds were tuned for (their score scales must agree)",
     )
+    apply.add_argument(
+        "--accept-less-automation",
+        action="store_true",
+        help="apply although the proposal switches off an auto-approve or "
+        "auto-reject side the domain uses now",
+    )
     apply.set_defaults(handler=run_apply)
 
     reject = actions.add_parser(
@@ -137,6 +143,7 @@ def run_apply(args: argparse.Namespace) -> int:
             args.actor,
             note=args.note,
             accept_model_mismatch=args.accept_model_mismatch,
+            accept_less_automation=args.accept_less_automation,
         )
     _out(
         f"applied {row.proposal_id} to {row.domain_id}: {_fields(row.current)} -> "

@@ -406,6 +406,38 @@ def _check_model(
     )
 
 
+# Proposed side -> what switching it off means for the domain's documents.
+_SIDES = {
+    "auto_approve_threshold": "auto-approve",
+    "auto_reject_threshold": "auto-reject",
+}
+
+
+def _check_automation(row: ThresholdProposalRow, accept_less: bool) -> None:
+    """Refuse a proposal that switches off a side that automates today.
+
+    An evaluation switches a side off when its labels cannot certify it; that
+    sends every document the side decided to a controller, which an admin
+    should choose knowingly rather than by applying a routine proposal.
+    """
+    lost = [
+        f"{label} (now {row.current.get(field)})"
+        for field, label in _SIDES.items()
+        if row.current.get(field) is not None and row.proposed.get(field) is None
+    ]
+    if not lost or accept_less:
+        return
+    needed = (row.evidence.get("labels") or {}).get("needed") or {}
+    more = ", ".join(f"{side} side {n}" for side, n in sorted(needed.items()) if n)
+    raise ConfigError(
+        f"proposal {row.proposal_id} switches off {' and '.join(lost)} for domain "
+        f"{row.domain_id}: the documents that side decides would all go to "
+        "controllers, because the evaluation could not certify it"
+        + (f" (about {more} more labels needed)" if more else "")
+        + ". Pass --accept-less-automation to apply it anyway, or reject it"
+    )
+
+
 def proposal_id_for(
     domain_id: str, run_id: str, proposed: Mapping[str, float | None]
 ) -> str:
@@ -425,6 +457,7 @@ def apply_threshold_proposal(
     *,
     note: str = "",
     accept_model_mismatch: bool = False,
+    accept_less_automation: bool = False,
 ) -> ThresholdProposalRow:
     """Apply a pending proposal to its domain's config, as an admin of the domain.
 
@@ -442,10 +475,12 @@ def apply_threshold_proposal(
             thresholds changed since it was proposed (reject it and propose
             again on a fresh evaluation), or the domain's latest decision was
             scored by another model than the one the thresholds were tuned for
-            (unless ``accept_model_mismatch``).
+            (unless ``accept_model_mismatch``), or the proposal switches off a
+            side that automates now (unless ``accept_less_automation``).
     """
     row = _pending(store, proposal_id, actor, "apply")
     _check_model(store, row, accept_model_mismatch)
+    _check_automation(row, accept_less_automation)
     domain = store.get_domain(row.domain_id)
     if domain is None:
         raise ConfigError(

@@ -194,7 +194,7 @@ def test_apply_threshold_proposal_by_non_admin_is_refused_and_changes_nothing(
 
 def test_apply_threshold_proposal_by_admin_updates_config_and_records(store):
     """An admin's apply changes only the thresholds and records who, when, what."""
-    report = propose_thresholds(store, summary_of(news=domain_section(3.5, None)))
+    report = propose_thresholds(store, summary_of(news=domain_section(3.5, 9.25)))
     proposal_id = report.proposed[0].proposal_id
     before = datetime.now(UTC)
 
@@ -203,7 +203,7 @@ def test_apply_threshold_proposal_by_admin_updates_config_and_records(store):
     assert stored_config(store, "news") == {
         **DomainConfig.model_validate(NEWS_CONFIG).model_dump(mode="json"),
         "auto_reject_threshold": 3.5,
-        "auto_approve_threshold": None,
+        "auto_approve_threshold": 9.25,
     }
     assert (applied.status, applied.decided_by, applied.note) == (
         "applied",
@@ -212,7 +212,7 @@ def test_apply_threshold_proposal_by_admin_updates_config_and_records(store):
     )
     assert before <= applied.decided_at <= datetime.now(UTC)
     assert applied.current["auto_approve_threshold"] == 8.5
-    assert applied.proposed["auto_approve_threshold"] is None
+    assert applied.proposed["auto_approve_threshold"] == 9.25
     assert applied.evidence_run_id == "run-abc"
     assert store.get_threshold_proposal(proposal_id) == applied
 
@@ -404,4 +404,32 @@ def test_apply_threshold_proposal_for_the_serving_model_is_applied(store):
     applied = apply_threshold_proposal(store, proposal_id, "ada")
 
     assert applied.evidence["registered_model"] == "heysh-relevance 4"
+    assert stored_config(store, "news")["auto_reject_threshold"] == 3.5
+
+
+def test_apply_threshold_proposal_switching_a_side_off_needs_confirmation(store):
+    """A proposal that stops auto-approving is refused unless accepted knowingly."""
+    section = domain_section(3.5, None)
+    section["labels_needed"] = {"approve": 3080, "reject": 0}
+    proposal_id = (
+        propose_thresholds(store, summary_of(news=section)).proposed[0].proposal_id
+    )
+
+    with pytest.raises(ConfigError) as refused:
+        apply_threshold_proposal(store, proposal_id, "ada")
+    unchanged = stored_config(store, "news")
+    applied = apply_threshold_proposal(
+        store, proposal_id, "ada", accept_less_automation=True
+    )
+
+    assert str(refused.value) == (
+        f"proposal {proposal_id} switches off auto-approve (now 8.5) for domain "
+        "news: the documents that side decides would all go to controllers, "
+        "because the evaluation could not certify it (about approve side 3080 "
+        "more labels needed). Pass --accept-less-automation to apply it anyway, "
+        "or reject it"
+    )
+    assert unchanged == NEWS_CONFIG
+    assert applied.status == "applied"
+    assert stored_config(store, "news")["auto_approve_threshold"] is None
     assert stored_config(store, "news")["auto_reject_threshold"] == 3.5

@@ -167,9 +167,11 @@ def test_nightly_pipeline_exports_history_evaluates_and_proposes(
     mismatch = run_heysh(
         "thresholds", "apply", row.proposal_id, "--as", "ada", env=env, timeout_s=120
     )
+    # A side the history cannot certify is proposed off; the admin accepts
+    # that too here (tests/research/test_proposals.py covers the refusal).
     applied = run_heysh(
         "thresholds", "apply", row.proposal_id, "--as", "ada",
-        "--accept-model-mismatch", env=env, timeout_s=120,
+        "--accept-model-mismatch", "--accept-less-automation", env=env, timeout_s=120,
     )  # fmt: skip
     listed = run_heysh(
         "thresholds", "list", "--domain", domain_id, env=env, timeout_s=120
