@@ -51,6 +51,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record is emitted.
+
+    A handler holding the stream it was created with keeps writing to it after
+    the program replaces ``sys.stderr`` (a test runner's capture, a notebook
+    kernel) and fails with "I/O operation on closed file" once that stream is
+    closed; the standard library's last-resort handler looks it up the same way.
+    """
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup_logging(level: int = logging.INFO, json_format: bool | None = None) -> None:
     """Install one stderr handler on the root logger.
 
@@ -60,7 +78,7 @@ def setup_logging(level: int = logging.INFO, json_format: bool | None = None) ->
     """
     if json_format is None:
         json_format = os.environ.get("HEYSH_LOG_FORMAT", "text").lower() == "json"
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(JsonFormatter() if json_format else KeyValueFormatter())
     # MLflow configures its own handler whenever it is imported; this keeps its
     # INFO chatter out of heysh's output.
