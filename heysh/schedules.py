@@ -265,14 +265,26 @@ async def cancel_running_runs(client: Client, schedule_id: str) -> list[str]:
     Raises:
         ConfigError: if there is no such schedule.
     """
-    summary = await describe_pipeline_schedule(client, schedule_id)
+    check_schedule_id(schedule_id)
+    try:
+        description = await client.get_schedule_handle(schedule_id).describe()
+    except RPCError as err:
+        raise _schedule_error(err, schedule_id, "cancel") from err
+    summary = _summary(description, client.data_converter.payload_converter)
+    cancelled = []
     for workflow_id in summary.running_workflow_ids:
-        await client.get_workflow_handle(workflow_id).cancel()
+        try:
+            await client.get_workflow_handle(workflow_id).cancel()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                continue  # it ended between the describe and the cancel
+            raise
+        cancelled.append(workflow_id)
         _logger.info(
             "schedule_run_cancel_requested",
             extra={"schedule_id": schedule_id, "workflow_id": workflow_id},
         )
-    return list(summary.running_workflow_ids)
+    return cancelled
 
 
 async def _call(client: Client, schedule_id: str, method: str, **kwargs: Any) -> None:

@@ -2,9 +2,11 @@
 
 papermill executes cells on its own event loop and offers no way to stop it
 from outside. Every kernel it starts through :meth:`KernelStopper.manager_class`
-is remembered; when the stop event is set, each kernel's process group (the
-kernel and whatever it started: jupyter_client launches kernels in a new
-session) gets SIGKILL, and nbclient then fails the cell with a dead kernel.
+is remembered; when the stop event is set, the kernel's descendants (found
+through their parents, so also those that started a session of their own) and
+its process group (jupyter_client launches kernels in a new session) get
+SIGKILL, and nbclient then fails the cell with a dead kernel. A process that
+detached completely (double fork to init) before the stop cannot be found.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import signal
 import threading
 from types import TracebackType
 from typing import Any
+
+import psutil
 
 _logger = logging.getLogger(__name__)
 
@@ -88,7 +92,23 @@ class KernelStopper:
             if not pgid or pgid in self._killed_groups:
                 continue  # not started yet, or done
             self._killed_groups.add(pgid)
+            # Descendants first, while they still hang under the kernel.
+            descendants = _descendants(pgid)
             # Already gone is fine: the notebook ended as we killed it.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
-                _logger.warning("notebook_kernel_killed", extra={"pgid": pgid})
+            for child in descendants:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            _logger.warning(
+                "notebook_kernel_killed",
+                extra={"pgid": pgid, "descendants": len(descendants)},
+            )
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    """Every live process below ``pid``, however deep; none if it is gone."""
+    try:
+        return list(psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        return []

@@ -147,7 +147,7 @@ def run_pipeline(
         )
         executed = output_dir / f"{number:02d}-{step.notebook.name}"
         if stop.is_set():
-            _cancelled(result, settings, step.name)
+            _cancelled(result, settings, f"before step {step.name!r}")
         _logger.info(
             "pipeline_step_started",
             extra={"pipeline": pipeline.name, "step": step.name},
@@ -167,7 +167,7 @@ def run_pipeline(
         except Exception as err:
             if stop.is_set():  # the kernel was killed on purpose
                 result.steps.append(StepResult(step.name, "cancelled", executed))
-                _cancelled(result, settings, step.name)
+                _cancelled(result, settings, f"during step {step.name!r}")
             if not isinstance(err, PapermillExecutionError):
                 raise
             result.steps.append(StepResult(step.name, "failed", executed))
@@ -183,14 +183,18 @@ def run_pipeline(
     return result
 
 
-def _cancelled(result: PipelineResult, settings: Settings, step: str) -> None:
-    """Record a stopped pipeline in MLflow and raise ``PipelineCancelledError``."""
+def _cancelled(result: PipelineResult, settings: Settings, when: str) -> None:
+    """Record a stopped pipeline in MLflow and raise ``PipelineCancelledError``.
+
+    Args:
+        when: ``before step 'x'`` or ``during step 'x'``.
+    """
     result.mlflow_run_id = _attach_notebooks(result, settings, status="cancelled")
     _logger.warning(
-        "pipeline_cancelled", extra={"pipeline": result.pipeline, "step": step}
+        "pipeline_cancelled", extra={"pipeline": result.pipeline, "when": when}
     )
     raise PipelineCancelledError(
-        f"pipeline {result.pipeline!r} was cancelled during step {step!r}; the "
+        f"pipeline {result.pipeline!r} was cancelled {when}; the "
         f"notebooks executed so far are in {result.output_dir} and MLflow run "
         f"{result.mlflow_run_id}"
     )

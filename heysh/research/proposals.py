@@ -421,21 +421,37 @@ def _check_automation(row: ThresholdProposalRow, accept_less: bool) -> None:
     should choose knowingly rather than by applying a routine proposal.
     """
     lost = [
-        f"{label} (now {row.current.get(field)})"
+        (field, label)
         for field, label in _SIDES.items()
         if row.current.get(field) is not None and row.proposed.get(field) is None
     ]
     if not lost or accept_less:
         return
-    needed = (row.evidence.get("labels") or {}).get("needed") or {}
-    more = ", ".join(f"{side} side {n}" for side, n in sorted(needed.items()) if n)
+    sides = " and ".join(f"{label} (now {row.current.get(f)})" for f, label in lost)
+    decided = "that side decides" if len(lost) == 1 else "those sides decide"
     raise ConfigError(
-        f"proposal {row.proposal_id} switches off {' and '.join(lost)} for domain "
-        f"{row.domain_id}: the documents that side decides would all go to "
-        "controllers, because the evaluation could not certify it"
-        + (f" (about {more} more labels needed)" if more else "")
-        + ". Pass --accept-less-automation to apply it anyway, or reject it"
+        f"proposal {row.proposal_id} switches off {sides} for domain "
+        f"{row.domain_id}: the documents {decided} would all go to controllers, "
+        f"because the evaluation could not certify {'it' if len(lost) == 1 else 'them'}"
+        f"{_labels_needed(row.evidence, [label for _, label in lost])}. Pass "
+        "--accept-less-automation to apply it anyway, or reject it"
     )
+
+
+def _labels_needed(evidence: Mapping[str, Any], sides: list[str]) -> str:
+    """`` (about N more labels needed ...)`` from the evidence, when it says."""
+    labels = evidence.get("labels")
+    needed = labels.get("needed") if isinstance(labels, Mapping) else None
+    if not isinstance(needed, Mapping):
+        return ""
+    parts = []
+    for label in sides:
+        value = needed.get(label.removeprefix("auto-"))
+        if value is None and label.removeprefix("auto-") in needed:
+            parts.append(f"no number of labels would certify the {label} side")
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            parts.append(f"about {value} more labels for the {label} side")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def proposal_id_for(
@@ -479,8 +495,6 @@ def apply_threshold_proposal(
             side that automates now (unless ``accept_less_automation``).
     """
     row = _pending(store, proposal_id, actor, "apply")
-    _check_model(store, row, accept_model_mismatch)
-    _check_automation(row, accept_less_automation)
     domain = store.get_domain(row.domain_id)
     if domain is None:
         raise ConfigError(
@@ -494,6 +508,8 @@ def apply_threshold_proposal(
             f"{proposal_id} was made (then {dict(row.current)}, now {now}); reject "
             "it and propose again from a fresh evaluation"
         )
+    _check_model(store, row, accept_model_mismatch)
+    _check_automation(row, accept_less_automation)
     new_config = validate_domain_config({**current.model_dump(), **dict(row.proposed)})
     try:
         stored = store.decide_threshold_proposal(

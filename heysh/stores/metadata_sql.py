@@ -86,16 +86,30 @@ def normalise_database_url(url: str) -> sa.URL:
             f"metadata URL scheme {parsed.drivername!r} is not supported; use "
             "sqlite:///path or postgresql+psycopg://..."
         )
-    if parsed.get_backend_name() == "sqlite" and parsed.database in (
-        None,
-        "",
-        ":memory:",
-    ):
+    if parsed.get_backend_name() == "sqlite" and _sqlite_in_memory(parsed):
         raise ConfigError(
             "an in-memory SQLite metadata database is not supported (every "
             "connection would see its own); give a file: sqlite:///path/heysh.db"
         )
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or "").startswith(
+        "file:"
+    ):
+        raise ConfigError(
+            f"SQLite URI filenames ({parsed.database!r}) are not supported for the "
+            "metadata database; give a path: sqlite:///path/heysh.db"
+        )
     return parsed
+
+
+def _sqlite_in_memory(url: sa.URL) -> bool:
+    """``sqlite://``, ``:memory:``, and URI forms ``file::memory:``/``mode=memory``."""
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or url.query.get("mode") == "memory"
+        or "mode=memory" in database
+    )
 
 
 class SqlMetadataStore:
@@ -134,7 +148,13 @@ class SqlMetadataStore:
     def _create_engine(self, connect_timeout_s: float, busy_timeout_s: float) -> Engine:
         if self._backend == "sqlite":
             database = Path(self._url.database or "").expanduser()
-            database.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                database.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreUnavailableError(
+                    f"metadata database {self._display_url} is unavailable: cannot "
+                    f"create its folder {database.parent}: {err.strerror or err}"
+                ) from err
             engine = sa.create_engine(
                 self._url,
                 hide_parameters=True,
@@ -955,17 +975,35 @@ def _decision_row(r: Any) -> DecisionRow:
     )
 
 
+# Bounds for one document's scoring: the token columns are 32-bit integers
+# (PostgreSQL ``integer``), and a cost above this is a unit error, not a bill.
+_MAX_TOKENS = 2**31 - 1
+_MAX_COST_USD = 1_000_000.0
+
+
 def _check_usage(row: DecisionRow) -> None:
-    """Refuse token counts and costs no model can have billed."""
+    """Refuse token counts and costs no model can have billed for one document."""
     for name in ("tokens_in", "tokens_out"):
         value = getattr(row, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= _MAX_TOKENS
+        ):
             raise DataError(
-                f"decision {name} must be a whole number >= 0, got {value!r}"
+                f"decision {name} must be a whole number from 0 to {_MAX_TOKENS}, "
+                f"got {value!r}"
             )
-    if not math.isfinite(row.cost_usd) or row.cost_usd < 0:
+    cost = row.cost_usd
+    if (
+        isinstance(cost, bool)
+        or not isinstance(cost, int | float)
+        or not math.isfinite(cost)
+        or not 0 <= cost <= _MAX_COST_USD
+    ):
         raise DataError(
-            f"decision cost_usd must be finite and >= 0, got {row.cost_usd}"
+            f"decision cost_usd must be a finite number of dollars from 0 to "
+            f"{_MAX_COST_USD:,.0f}, got {cost!r}"
         )
 
 

@@ -425,11 +425,57 @@ def test_apply_threshold_proposal_switching_a_side_off_needs_confirmation(store)
     assert str(refused.value) == (
         f"proposal {proposal_id} switches off auto-approve (now 8.5) for domain "
         "news: the documents that side decides would all go to controllers, "
-        "because the evaluation could not certify it (about approve side 3080 "
-        "more labels needed). Pass --accept-less-automation to apply it anyway, "
-        "or reject it"
+        "because the evaluation could not certify it (about 3080 more labels for "
+        "the auto-approve side). Pass --accept-less-automation to apply it "
+        "anyway, or reject it"
     )
     assert unchanged == NEWS_CONFIG
     assert applied.status == "applied"
     assert stored_config(store, "news")["auto_approve_threshold"] is None
     assert stored_config(store, "news")["auto_reject_threshold"] == 3.5
+
+
+@pytest.mark.parametrize(
+    ("needed", "explained"),
+    [
+        ({"approve": 3080, "reject": None}, "(about 3080 more labels for the "
+         "auto-approve side; no number of labels would certify the auto-reject side)"),
+        ([3080, 59], "because the evaluation could not certify them. Pass"),
+        ("lots", "because the evaluation could not certify them. Pass"),
+        ({"approve": -1, "reject": 2.5}, "because the evaluation could not certify "
+         "them. Pass"),
+    ],
+)  # fmt: skip
+def test_apply_refusal_for_both_sides_explains_what_the_evidence_says(
+    store, needed, explained
+):
+    """Switching both sides off is refused; odd label counts are not echoed."""
+    section = domain_section(None, None)
+    section["labels_needed"] = needed
+    report = propose_thresholds(store, summary_of(news=section))
+
+    with pytest.raises(ConfigError) as refused:
+        apply_threshold_proposal(store, report.proposed[0].proposal_id, "ada")
+
+    message = str(refused.value)
+    assert "switches off auto-approve (now 8.5) and auto-reject (now 4.0)" in message
+    assert "the documents those sides decide would all go to controllers" in message
+    assert explained in message
+
+
+def test_apply_of_a_stale_proposal_names_the_change_before_the_lost_side(store):
+    """Thresholds changed since the proposal: that is the reason given."""
+    proposal_id = (
+        propose_thresholds(store, summary_of(news=domain_section(3.5, None)))
+        .proposed[0]
+        .proposal_id
+    )
+    store.upsert_domain(
+        "news",
+        "News",
+        "news",
+        json.dumps({**NEWS_CONFIG, "auto_approve_threshold": None}),
+    )
+
+    with pytest.raises(ConfigError, match="changed since proposal"):
+        apply_threshold_proposal(store, proposal_id, "ada")

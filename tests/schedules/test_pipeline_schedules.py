@@ -324,11 +324,14 @@ def test_schedule_cli_cancel_stops_the_running_run(general_worker, schedule_id):
     with pytest.raises(WorkflowFailureError) as failure:
         run_result(general_worker, workflow_id)
     again = run_heysh("schedule", "cancel", schedule_id, env=env, timeout_s=120)
+    unknown = run_heysh("schedule", "cancel", "no-such-one", env=env, timeout_s=120)
 
     assert cancelled.returncode == 0, cancelled.stderr
     assert cancelled.stdout == f"cancel requested for {workflow_id}\n"
     assert isinstance(failure.value.cause, CancelledError)
     assert again.stdout == f"{schedule_id} has no run going; nothing to cancel\n"
+    assert unknown.returncode == 1
+    assert "no schedule 'no-such-one' to cancel" in unknown.stderr
 
 
 def cli_env(worker: Any) -> dict[str, str]:

@@ -198,13 +198,23 @@ def test_metadata_decision_keeps_the_scoring_models_usage(metadata_harness, uid)
     assert (got.tokens_in, got.tokens_out, got.cost_usd) == (0, 0, 0.0)
 
 
+TOKENS_RULE = "must be a whole number from 0 to 2147483647, got"
+COST_RULE = "cost_usd must be a finite number of dollars from 0 to 1,000,000, got"
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"tokens_in": -1}, "tokens_in must be a whole number >= 0, got -1"),
-        ({"tokens_out": 2.5}, "tokens_out must be a whole number >= 0, got 2.5"),
-        ({"cost_usd": float("nan")}, "cost_usd must be finite and >= 0, got nan"),
-        ({"cost_usd": -0.01}, "cost_usd must be finite and >= 0, got -0.01"),
+        ({"tokens_in": -1}, f"tokens_in {TOKENS_RULE} -1"),
+        ({"tokens_in": 2**31}, f"tokens_in {TOKENS_RULE} 2147483648"),
+        ({"tokens_out": 2.5}, f"tokens_out {TOKENS_RULE} 2.5"),
+        ({"tokens_out": True}, f"tokens_out {TOKENS_RULE} True"),
+        ({"cost_usd": float("nan")}, f"{COST_RULE} nan"),
+        ({"cost_usd": -0.01}, f"{COST_RULE} -0.01"),
+        ({"cost_usd": 1e308}, f"{COST_RULE} 1e+308"),
+        ({"cost_usd": "0.5"}, f"{COST_RULE} '0.5'"),
+        ({"cost_usd": None}, f"{COST_RULE} None"),
+        ({"cost_usd": True}, f"{COST_RULE} True"),
     ],
 )
 def test_metadata_decision_with_impossible_usage_is_refused(

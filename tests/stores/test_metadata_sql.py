@@ -197,6 +197,15 @@ def test_sql_metadata_open_gives_up_after_the_busy_timeout(tmp_path):
     [
         ("sqlite://", "in-memory SQLite metadata database is not supported"),
         ("sqlite:///:memory:", "in-memory SQLite metadata database is not supported"),
+        (
+            "sqlite:///file::memory:?uri=true",
+            "in-memory SQLite metadata database is not supported",
+        ),
+        (
+            "sqlite:///file:db1?mode=memory&cache=shared&uri=true",
+            "in-memory SQLite metadata database is not supported",
+        ),
+        ("sqlite:///file:/tmp/x.db?mode=ro&uri=true", "URI filenames"),
         ("mysql://u@h/db", "scheme 'mysql' is not supported"),
         ("not a url", "metadata URL is not a database URL"),
     ],
@@ -256,3 +265,12 @@ def test_sql_metadata_non_finite_score_raises_data_error(sqlite_url):
         store.record_decision(row)
     assert store.get_decision("d", "doc") is None
     store.close()
+
+
+def test_sql_metadata_path_under_a_file_is_store_unavailable(tmp_path):
+    """Check a database path whose folder cannot be made names the folder."""
+    (tmp_path / "plain-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'plain-file' / 'sub' / 'heysh.db'}"
+
+    with pytest.raises(StoreUnavailableError, match="cannot create its folder"):
+        SqlMetadataStore(url)
