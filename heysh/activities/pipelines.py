@@ -56,10 +56,11 @@ class PipelineActivities:
         thread while this one heartbeats the number of seconds elapsed.
 
         Cancelling the activity (cancelling the workflow, or a worker
-        shutting down past its grace period) kills the running notebook's
-        kernel and starts no further step; the executed notebooks so far are
-        kept and the pipeline's MLflow run ends KILLED. The cancellation
-        reaches this thread with the next heartbeat.
+        shutting down past its grace period) interrupts the running cell,
+        kills the kernel and what it started, and starts no further step;
+        the executed notebooks so far are kept and the pipeline's MLflow run
+        ends KILLED. The cancellation reaches this thread with the next
+        heartbeat.
 
         Raises:
             ApplicationError: ``PipelineFailed`` (non-retryable) naming the

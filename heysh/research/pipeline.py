@@ -5,7 +5,8 @@ the notebooks to execute in order, each with its own parameters. Executed
 copies are kept in the output folder and attached to MLflow, to the
 evaluation run the notebooks produced when there is one. A failing cell stops
 the pipeline with an error that names the step, the notebook and the cell; a
-stop requested from another thread kills the running notebook's kernel.
+stop requested from another thread interrupts the running notebook, then
+kills its kernel.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def run_pipeline(
     overrides: dict[str, Any] | None = None,
     kernel_name: str = "python3",
     stop: threading.Event | None = None,
+    stop_grace_s: float = 10.0,
 ) -> PipelineResult:
     """Execute every step in order and attach the executed notebooks to MLflow.
 
@@ -124,8 +126,12 @@ def run_pipeline(
     notebook can read what the previous wrote) besides its parameters.
 
     Args:
-        stop: When another thread sets it, the running notebook's kernel is
-            killed and no further step starts.
+        stop: When another thread sets it, the running cell is interrupted
+            (``KeyboardInterrupt``, so ``with`` blocks close what they opened),
+            the kernel and everything it started are killed, and no further
+            step starts.
+        stop_grace_s: How long an interrupted cell may take to stop before
+            its kernel is killed.
 
     Raises:
         PipelineError: naming the step, notebook, cell and error of the first
@@ -153,7 +159,7 @@ def run_pipeline(
             extra={"pipeline": pipeline.name, "step": step.name},
         )
         try:
-            with KernelStopper(stop) as stopper:
+            with KernelStopper(stop, grace_s=stop_grace_s) as stopper:
                 papermill.execute_notebook(
                     str(step.notebook),
                     str(executed),

@@ -5,7 +5,7 @@ queue and returns where the executed notebooks are and which MLflow run holds
 them. A failing notebook cell fails the workflow at once, with the step,
 notebook and cell in the failure message; a worker that dies mid-run is
 noticed by the missed heartbeats and the pipeline is run again from the start;
-cancelling the workflow kills the running notebook.
+cancelling the workflow interrupts, then kills, the running notebook.
 
 Deterministic like every workflow here: no I/O and no heavy imports; the
 activity is known by name (``heysh.activities.contracts``).
