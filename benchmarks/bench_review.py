@@ -48,7 +48,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from _machine import describe_machine, free_port, say
+from _machine import announce_machine, say, stack_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO / ".." / "shared" / "datasets"
@@ -68,28 +68,19 @@ WORKFLOW_TASK = "(workflow task)"
 
 def main() -> int:
     args = parse_args()
-    from heysh.config import load_settings
     from heysh.logging_setup import setup_logging
     from heysh.stack import StackOptions, start_stack, stop_stack
 
     setup_logging(level=logging.WARNING)
     home = Path(args.home or tempfile.mkdtemp(prefix="heysh-bench-")).resolve()
-    ports = [free_port() for _ in range(4)]
-    os.environ["HEYSH_HOME"] = str(home)
-    os.environ["HEYSH_TEMPORAL_ADDRESS"] = f"127.0.0.1:{ports[0]}"
-    settings = load_settings()
+    settings, health_ports = stack_settings(home)
     options = StackOptions(
         ui_port=0,
-        health_ports=tuple(ports[1:]),
+        health_ports=health_ports,
         pragma_profile=args.sqlite_profile,
         extra_env={"HEYSH_ENABLE_YARDSTICK": "1"},
     )
-    machine = describe_machine()
-    say(
-        f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load "
-        f"{machine['load_1m']}, {machine['platform']}"
-    )
-    say(f"date:    {machine['date']}")
+    machine = announce_machine()
     say(f"home:    {home}; SQLite profile {args.sqlite_profile}")
     started = time.monotonic()
     start_stack(settings, options)

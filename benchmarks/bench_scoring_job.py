@@ -47,7 +47,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _machine import describe_machine, free_port, say
+from _machine import announce_machine, free_port, say
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO / ".." / "shared" / "datasets"
@@ -66,12 +66,7 @@ def main() -> int:
 
     setup_logging(level=logging.WARNING)
     home = Path(args.home or tempfile.mkdtemp(prefix="heysh-bench-jobs-")).resolve()
-    machine = describe_machine()
-    say(
-        f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load "
-        f"{machine['load_1m']}, {machine['platform']}"
-    )
-    say(f"date:    {machine['date']}")
+    machine = announce_machine()
     input_path, domains = write_input(args.collection, args.documents, home)
     say(f"input:   {args.documents} {args.collection} documents -> {input_path}")
 

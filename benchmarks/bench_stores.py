@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _machine import cpu_model
 
 from heysh.stores.base import GraphDocument, KnowledgeGraph, VectorIndex, VectorRecord
 
@@ -336,14 +337,7 @@ def open_neo4j(url: str, prefix: str) -> Iterator[KnowledgeGraph]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     packages = {}
     for package in (
         "lancedb",

@@ -34,6 +34,7 @@ import time  # noqa: E402  (same reason)
 from pathlib import Path  # noqa: E402  (same reason)
 
 import numpy as np  # noqa: E402  (same reason)
+from _machine import cpu_model  # noqa: E402  (same reason)
 
 from heysh.evaluation.sweep import (  # noqa: E402  (imports numpy)
     SweepResult,
@@ -45,20 +46,10 @@ GOAL_S = 0.5
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.jsonl"
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def _machine() -> dict[str, object]:
     return {
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,

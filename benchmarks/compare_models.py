@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _machine import cpu_model
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = (REPO_ROOT / ".." / "shared" / "datasets").resolve()
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "model_comparison.jsonl"
@@ -90,14 +92,7 @@ def machine() -> dict[str, Any]:
     """CPU model, cores, GPU and library versions of this machine."""
     import torch
 
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

@@ -57,7 +57,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _machine import describe_machine, free_port, say
+from _machine import announce_machine, say, stack_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO / ".." / "shared" / "datasets"
@@ -79,7 +79,6 @@ DEFAULT_TARGETS = "0.1,0.1"
 
 def main() -> int:
     args = parse_args()
-    from heysh.config import load_settings
     from heysh.logging_setup import setup_logging
     from heysh.stack import StackOptions, start_stack, stop_stack
 
@@ -87,16 +86,9 @@ def main() -> int:
     # The refused labels of the unassigned controller are counted, not logged.
     logging.getLogger("heysh.feedback.audits").setLevel(logging.ERROR)
     home = Path(args.home or tempfile.mkdtemp(prefix="heysh-loop-")).resolve()
-    ports = [free_port() for _ in range(4)]
-    os.environ["HEYSH_HOME"] = str(home)
-    os.environ["HEYSH_TEMPORAL_ADDRESS"] = f"127.0.0.1:{ports[0]}"
-    settings = load_settings()
-    options = StackOptions(ui_port=0, health_ports=tuple(ports[1:]))
-    machine = describe_machine()
-    say(
-        f"machine: {machine['cpu']} ({machine['cpus']} CPUs), load {machine['load_1m']}"
-    )
-    say(f"date:    {machine['date']}")
+    settings, health_ports = stack_settings(home)
+    options = StackOptions(ui_port=0, health_ports=health_ports)
+    machine = announce_machine()
     say(f"home:    {home}; Temporal {os.environ['HEYSH_TEMPORAL_ADDRESS']}")
     parameters = {
         "collection": args.collection,
@@ -114,7 +106,7 @@ def main() -> int:
     say(f"params:  {json.dumps(parameters)}")
     began = time.monotonic()
     report = start_stack(settings, options)
-    pids = [c.pid for c in report.components] if hasattr(report, "components") else []
+    pids = [c.pid for c in report.components]
     say(f"stack up in {time.monotonic() - began:.0f}s (pids {pids})")
     result: dict[str, Any] = {}
     try:
